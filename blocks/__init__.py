@@ -1,0 +1,1 @@
+"""blocks layer of aichemist-ingest (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""deployments layer of aichemist-ingest (see DESIGN.md)."""

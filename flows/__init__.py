@@ -1,0 +1,1 @@
+"""flows layer of aichemist-ingest (see DESIGN.md)."""

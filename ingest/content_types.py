@@ -1,0 +1,104 @@
+"""Content types: guessed from a name, confirmed by sniffing the first bytes."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+TEXT = "text/plain"
+MARKDOWN = "text/markdown"
+HTML = "text/html"
+JSON = "application/json"
+CSV = "text/csv"
+XML = "application/xml"
+BINARY = "application/octet-stream"
+
+#: content type -> language name, for every source-code type we know.
+CODE_LANGUAGES: dict[str, str] = {
+    "text/x-python": "python",
+    "text/x-javascript": "javascript",
+    "text/x-typescript": "typescript",
+    "text/x-go": "go",
+    "text/x-rust": "rust",
+    "text/x-java": "java",
+    "text/x-c": "c",
+    "text/x-c++": "cpp",
+    "text/x-csharp": "csharp",
+    "text/x-ruby": "ruby",
+    "text/x-php": "php",
+    "text/x-shellscript": "bash",
+    "text/x-sql": "sql",
+    "application/yaml": "yaml",
+    "application/toml": "toml",
+}
+
+_BY_SUFFIX: dict[str, str] = {
+    ".txt": TEXT, ".text": TEXT, ".log": TEXT, ".rst": TEXT, ".adoc": TEXT,
+    ".md": MARKDOWN, ".markdown": MARKDOWN, ".mdown": MARKDOWN, ".mkd": MARKDOWN,
+    ".html": HTML, ".htm": HTML, ".xhtml": HTML,
+    ".json": JSON, ".jsonld": JSON, ".geojson": JSON,
+    ".csv": CSV, ".tsv": CSV,
+    ".xml": XML, ".xsd": XML, ".rss": XML, ".atom": XML, ".svg": XML,
+    ".py": "text/x-python", ".pyi": "text/x-python",
+    ".js": "text/x-javascript", ".mjs": "text/x-javascript", ".cjs": "text/x-javascript",
+    ".jsx": "text/x-javascript",
+    ".ts": "text/x-typescript", ".tsx": "text/x-typescript", ".mts": "text/x-typescript",
+    ".go": "text/x-go", ".rs": "text/x-rust", ".java": "text/x-java",
+    ".c": "text/x-c", ".h": "text/x-c",
+    ".cc": "text/x-c++", ".cpp": "text/x-c++", ".cxx": "text/x-c++", ".hpp": "text/x-c++",
+    ".hh": "text/x-c++",
+    ".cs": "text/x-csharp", ".rb": "text/x-ruby", ".php": "text/x-php",
+    ".sh": "text/x-shellscript", ".bash": "text/x-shellscript", ".zsh": "text/x-shellscript",
+    ".sql": "text/x-sql",
+    ".yaml": "application/yaml", ".yml": "application/yaml",
+    ".toml": "application/toml",
+}
+
+_BY_NAME: dict[str, str] = {
+    "readme": TEXT, "license": TEXT, "changelog": TEXT, "authors": TEXT,
+    "makefile": TEXT, "dockerfile": TEXT,
+}
+
+_SHEBANGS: dict[str, str] = {
+    "python": "text/x-python", "node": "text/x-javascript", "bash": "text/x-shellscript",
+    "sh": "text/x-shellscript", "zsh": "text/x-shellscript", "ruby": "text/x-ruby",
+    "php": "text/x-php",
+}
+
+
+def guess_content_type(name: str) -> str | None:
+    """Content type from a file name or URL path, or None when the name says nothing."""
+    path = PurePosixPath(name)
+    suffix = path.suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    return _BY_NAME.get(path.stem.lower()) if not suffix else None
+
+
+def sniff_content_type(head: str, guessed: str | None) -> str:
+    """Refine a guess with the start of the decoded text (shebangs, markup, JSON)."""
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("#!"):
+        first = stripped.split("\n", 1)[0]
+        words = first[2:].replace("/usr/bin/env", " ").split()
+        if words:
+            interpreter = PurePosixPath(words[0]).name.rstrip("0123456789.")
+            if interpreter in _SHEBANGS:
+                return _SHEBANGS[interpreter]
+    if guessed is not None:
+        return guessed
+    lowered = stripped[:512].lower()
+    if lowered.startswith(("<!doctype html", "<html")):
+        return HTML
+    if lowered.startswith("<?xml"):
+        return XML
+    if stripped[:1] in "{[" and stripped.rstrip()[-1:] in "}]":
+        return JSON
+    return TEXT
+
+
+def language_of(content_type: str) -> str | None:
+    return CODE_LANGUAGES.get(content_type)
+
+
+def is_code(content_type: str) -> bool:
+    return content_type in CODE_LANGUAGES

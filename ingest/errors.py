@@ -1,0 +1,116 @@
+"""The one error tree of aichemist-ingest; callers catch `IngestError`.
+
+    IngestError
+    ├── ConfigurationError       bad usage or settings, found before any work (exit 2)
+    ├── SourceAccessError        an item or a source cannot be listed or read
+    │   └── ItemTooLargeError    the item is over the size cap
+    ├── ContentValidationError   content is not acceptable (the item is rejected)
+    ├── ProcessingError          a processor could not turn content into a document
+    ├── StoreError               the store could not read or write
+    └── AuthenticationError      credentials missing, wrong or refused
+
+Every error carries structured context and builds its own message from it, so a
+log line or a report entry always names the item and the stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class IngestError(Exception):
+    """Root of every error raised on purpose by aichemist-ingest."""
+
+    default_stage: ClassVar[str | None] = None
+    default_retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source_id: str | None = None,
+        uri: str | None = None,
+        stage: str | None = None,
+        processor_id: str | None = None,
+        retryable: bool | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.reason = message
+        self.source_id = source_id
+        self.uri = uri
+        self.stage = stage or self.default_stage
+        self.processor_id = processor_id
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.details = dict(details or {})
+        super().__init__(self._build_message())
+
+    def _build_message(self) -> str:
+        where = f"{self.uri}: " if self.uri else ""
+        by = f" [{self.processor_id}]" if self.processor_id else ""
+        stage = f"{self.stage}{by}: " if self.stage else ""
+        return f"{where}{stage}{self.reason}"
+
+    @property
+    def error_type(self) -> str:
+        return type(self).__name__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (process pools, persisted Prefect results).
+        return (
+            _rebuild,
+            (
+                type(self),
+                self.reason,
+                {
+                    "source_id": self.source_id,
+                    "uri": self.uri,
+                    "stage": self.stage,
+                    "processor_id": self.processor_id,
+                    "retryable": self.retryable,
+                    "details": self.details,
+                },
+            ),
+        )
+
+
+def _rebuild(cls: type[IngestError], message: str, fields: dict[str, Any]) -> IngestError:
+    return cls(message, **fields)
+
+
+class ConfigurationError(IngestError):
+    """Bad usage, options or settings; reported before any work is done."""
+
+
+class SourceAccessError(IngestError):
+    """A source or one of its items cannot be listed or read."""
+
+    default_stage = "fetch"
+
+
+class ItemTooLargeError(SourceAccessError):
+    """The item is larger than the configured cap."""
+
+
+class ContentValidationError(IngestError):
+    """The content is not acceptable; the item is rejected, not failed."""
+
+    default_stage = "validate"
+
+
+class ProcessingError(IngestError):
+    """A processor could not turn the content into a document."""
+
+    default_stage = "process"
+
+
+class StoreError(IngestError):
+    """The store could not be read or written."""
+
+    default_stage = "store"
+    default_retryable = True
+
+
+class AuthenticationError(IngestError):
+    """Credentials are missing, wrong or refused."""
+
+    default_stage = "fetch"

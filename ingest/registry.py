@@ -1,0 +1,85 @@
+"""Registries keyed by content type, open to third-party packages via entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
+from typing import Generic, Protocol, TypeVar
+
+from .errors import ConfigurationError
+
+
+class Registered(Protocol):
+    name: str
+    content_types: tuple[str, ...]
+
+
+T = TypeVar("T", bound=Registered)
+
+
+class Registry(Generic[T]):
+    """Components found by content type.
+
+    Lookup order for `text/x-python`: the exact type, then `text/*`, then `*/*`.
+    Entry points in `group` are loaded once, on first lookup; each names a
+    component class (or a zero-argument factory) to register.
+    """
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self._by_type: dict[str, list[T]] = {}
+        self._by_name: dict[str, T] = {}
+        self._entry_points_loaded = False
+
+    def register(self, component: T) -> T:
+        self._by_name[component.name] = component
+        for content_type in component.content_types:
+            self._by_type.setdefault(content_type, []).append(component)
+        return component
+
+    def add(self, factory: Callable[[], T]) -> Callable[[], T]:
+        """Class decorator: register one instance of the decorated class."""
+        self.register(factory())
+        return factory
+
+    def for_type(self, content_type: str) -> list[T]:
+        self._load_entry_points()
+        base = content_type.split(";", 1)[0].strip().lower()
+        family = base.split("/", 1)[0] + "/*"
+        for key in (base, family, "*/*"):
+            if key in self._by_type:
+                return list(self._by_type[key])
+        return []
+
+    def first_for_type(self, content_type: str) -> T | None:
+        found = self.for_type(content_type)
+        return found[-1] if found else None
+
+    def get(self, name: str) -> T:
+        self._load_entry_points()
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name)) or "none"
+            raise ConfigurationError(f"unknown {self.group} entry {name!r} (known: {known})") from None
+
+    def names(self) -> list[str]:
+        self._load_entry_points()
+        return sorted(self._by_name)
+
+    def __iter__(self) -> Iterable[T]:  # type: ignore[override]
+        self._load_entry_points()
+        return iter(list(self._by_name.values()))
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for ep in entry_points(group=self.group):
+            try:
+                factory = ep.load()
+                self.register(factory())
+            except Exception as exc:  # a broken plug-in must not break every run
+                raise ConfigurationError(
+                    f"plug-in {ep.name!r} in {self.group} failed to load: {exc}"
+                ) from exc
