@@ -7,7 +7,8 @@
     ├── ContentValidationError   content is not acceptable (the item is rejected)
     ├── ProcessingError          a processor could not turn content into a document
     ├── StoreError               the store could not read or write
-    └── AuthenticationError      credentials missing, wrong or refused
+    ├── AuthenticationError      credentials missing, wrong or refused
+    └── ItemsFailedError         a run ended with failed items (carries the report)
 
 Every error carries structured context and builds its own message from it, so a
 log line or a report entry always names the item and the stage.
@@ -114,3 +115,27 @@ class AuthenticationError(IngestError):
     """Credentials are missing, wrong or refused."""
 
     default_stage = "fetch"
+
+
+class ItemsFailedError(IngestError):
+    """A run ended with failed items; `report` is its full run report.
+
+    The run is resumable: running it again (or retrying it) redoes only what
+    did not complete.
+    """
+
+    def __init__(self, report: Any) -> None:
+        failed = report.counts.failed
+        super().__init__(
+            f"{failed} item(s) failed; run again or retry the run to resume",
+            stage="run",
+            retryable=True,
+            details={"report": report},
+        )
+
+    @property
+    def report(self) -> Any:
+        return self.details["report"]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.report,))

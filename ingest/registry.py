@@ -61,7 +61,9 @@ class Registry(Generic[T]):
             return self._by_name[name]
         except KeyError:
             known = ", ".join(sorted(self._by_name)) or "none"
-            raise ConfigurationError(f"unknown {self.group} entry {name!r} (known: {known})") from None
+            raise ConfigurationError(
+                f"unknown {self.group} entry {name!r} (known: {known})"
+            ) from None
 
     def names(self) -> list[str]:
         self._load_entry_points()

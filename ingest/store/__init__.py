@@ -1,0 +1,34 @@
+"""The persistent store of documents, chunks, item states, jobs and runs:
+`open_store(url)` picks the backend from the URL (SQLite by default)."""
+
+from __future__ import annotations
+
+from .base import IntegrityProblem, ItemWrite, Store, StoredState
+from .schema import SCHEMA_VERSION
+from .sql import SqlStore, StoredRun
+from .urls import StoreLocation, default_store_path, parse_store_url, redact
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "IntegrityProblem",
+    "ItemWrite",
+    "SqlStore",
+    "Store",
+    "StoreLocation",
+    "StoredRun",
+    "StoredState",
+    "default_store_path",
+    "open_store",
+    "parse_store_url",
+    "redact",
+]
+
+
+def open_store(url: str | None = None) -> SqlStore:
+    """Open (creating or migrating) the store at `url`: None for the default
+    SQLite file, a path, `sqlite:///...` or `postgresql://...`.
+
+    Raises ConfigurationError for an unsupported URL and StoreError when the
+    store cannot be opened.
+    """
+    return SqlStore(parse_store_url(url))

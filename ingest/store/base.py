@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from typing import Self
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +20,7 @@ class StoredState(BaseModel):
     outcome: Outcome = Field(description="The outcome recorded by the last write.")
     job_id: str | None = Field(description="The job whose run wrote it last.")
     deleted: bool = False
+    errors: list[str] = Field(default_factory=list, description="Reasons of a rejection.")
 
 
 class ItemWrite(BaseModel):
@@ -77,7 +79,9 @@ class Store(ABC):
         write; return their uris. Call only after a complete discovery."""
 
     @abstractmethod
-    def record_run(self, report: RunReport, job_id: str, source_id: str, parameters: dict[str, object]) -> None: ...
+    def record_run(
+        self, report: RunReport, job_id: str, source_id: str, parameters: dict[str, object]
+    ) -> None: ...
 
     @abstractmethod
     def iter_export(self, include_deleted: bool = False) -> Iterator[ExportRecord]: ...
@@ -87,3 +91,9 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
