@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, Protocol, TypeVar
 
@@ -10,8 +10,11 @@ from .errors import ConfigurationError
 
 
 class Registered(Protocol):
-    name: str
-    content_types: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def content_types(self) -> tuple[str, ...]: ...
 
 
 T = TypeVar("T", bound=Registered)
@@ -69,7 +72,7 @@ class Registry(Generic[T]):
         self._load_entry_points()
         return sorted(self._by_name)
 
-    def __iter__(self) -> Iterable[T]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[T]:
         self._load_entry_points()
         return iter(list(self._by_name.values()))
 

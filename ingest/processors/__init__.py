@@ -1,0 +1,49 @@
+"""The processor registry: every built-in processor, found by content type, plus
+plug-ins from the `aichemist_ingest.processors` entry point group."""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..errors import ProcessingError
+from ..registry import Registry
+from .base import ChunkPolicy, Processor
+from .code import CodeProcessor, PythonProcessor
+from .csv_data import CsvProcessor
+from .html import HtmlProcessor
+from .json_data import JsonProcessor
+from .markdown import MarkdownProcessor
+from .text import TextProcessor
+from .xml_data import XmlProcessor
+
+__all__ = ["ChunkPolicy", "Processor", "pipeline_version", "processor_for", "processors"]
+
+# Registered declares plain attributes, Processor declares ClassVars: mypy sees a mismatch
+# that does not exist at runtime.
+processors = Registry[Processor]("aichemist_ingest.processors")
+for _processor in (
+    TextProcessor(),
+    MarkdownProcessor(),
+    PythonProcessor(),
+    CodeProcessor(),
+    JsonProcessor(),
+    CsvProcessor(),
+    XmlProcessor(),
+    HtmlProcessor(),
+):
+    processors.register(_processor)
+
+
+def processor_for(content_type: str) -> Processor:
+    """The processor for `content_type` (exact type, then `text/*`, then `*/*`)."""
+    found = processors.first_for_type(content_type)
+    if found is None:
+        raise ProcessingError(f"no processor for content type {content_type!r}")
+    return found
+
+
+def pipeline_version() -> str:
+    """A stable string that changes when the package or any processor changes,
+    e.g. `0.1.0;code:1,csv:1,...`."""
+    # Registry.__iter__ is typed Iterable, not Iterator, so go through the names.
+    parts = [f"{name}:{processors.get(name).version}" for name in processors.names()]
+    return f"{__version__};{','.join(parts)}"
