@@ -17,8 +17,6 @@ from .xml_data import XmlProcessor
 
 __all__ = ["ChunkPolicy", "Processor", "pipeline_version", "processor_for", "processors"]
 
-# Registered declares plain attributes, Processor declares ClassVars: mypy sees a mismatch
-# that does not exist at runtime.
 processors = Registry[Processor]("aichemist_ingest.processors")
 for _processor in (
     TextProcessor(),
@@ -44,6 +42,5 @@ def processor_for(content_type: str) -> Processor:
 def pipeline_version() -> str:
     """A stable string that changes when the package or any processor changes,
     e.g. `0.1.0;code:1,csv:1,...`."""
-    # Registry.__iter__ is typed Iterable, not Iterator, so go through the names.
-    parts = [f"{name}:{processors.get(name).version}" for name in processors.names()]
+    parts = sorted(f"{processor.name}:{processor.version}" for processor in processors)
     return f"{__version__};{','.join(parts)}"

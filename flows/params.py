@@ -1,0 +1,64 @@
+"""Flow parameters as pydantic models, so the Prefect UI renders a form for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ingest.processors.base import ChunkPolicy
+from ingest.sources.filesystem import FilesystemSourceConfig
+from ingest.validators import ValidationPolicy
+
+
+class FolderSource(BaseModel):
+    """Which files to take from a folder."""
+
+    path: str = Field(description="The folder to ingest (on the machine that runs the flow).")
+    include: list[str] = Field(
+        default_factory=list, description="Only files matching these globs (gitignore syntax)."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Skip files matching these globs (gitignore syntax)."
+    )
+    gitignore: bool = Field(default=True, description="Honour .gitignore files.")
+    hidden: bool = Field(default=False, description="Include hidden files and folders.")
+    max_file_size: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Larger files are rejected (bytes)."
+    )
+    follow_symlinks: bool = Field(
+        default=True, description="Follow symbolic links that stay inside the folder."
+    )
+    allow_outside_root: bool = Field(
+        default=False, description="Also follow symbolic links that leave the folder."
+    )
+
+    def config(self) -> FilesystemSourceConfig:
+        return FilesystemSourceConfig(
+            root=Path(self.path).expanduser(),
+            include=self.include,
+            exclude=self.exclude,
+            gitignore=self.gitignore,
+            hidden=self.hidden,
+            max_file_size=self.max_file_size,
+            follow_symlinks=self.follow_symlinks,
+            allow_outside_root=self.allow_outside_root,
+        )
+
+
+class RunOptions(BaseModel):
+    """How to run: store, batching, concurrency, validation and chunking."""
+
+    store: str | None = Field(
+        default=None,
+        description="Store URL or SQLite path; default: $INGEST_STORE, else the data folder.",
+    )
+    batch_size: int = Field(default=200, ge=1, le=10_000, description="Items per batch task.")
+    concurrency: int = Field(default=2, ge=1, le=64, description="Batches in flight at once.")
+    full: bool = Field(
+        default=False, description="Ignore fingerprints and hashes: reprocess every item."
+    )
+    retries: int = Field(default=2, ge=0, description="Retries of a batch with transient errors.")
+    retry_delay_s: float = Field(default=2.0, ge=0, description="Delay between batch retries.")
+    validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
+    chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)

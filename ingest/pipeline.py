@@ -1,0 +1,223 @@
+"""One batch through fetch, validate, process and store: the work every flow maps.
+
+Plain Python, so the same code runs in a Prefect task, in a benchmark loop or in
+a test. Each item ends in exactly one outcome; an item's failure never stops the
+batch, and the batch's writes commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .content_types import BINARY, sniff_content_type
+from .decoding import decode_bytes
+from .errors import IngestError, ItemTooLargeError, ProcessingError
+from .models import (
+    BatchResult,
+    Failure,
+    FetchedContent,
+    ItemResult,
+    Outcome,
+    ProcessedDocument,
+    Rejection,
+    SourceItem,
+    Stage,
+    content_hash,
+)
+from .processors import processor_for
+from .processors.base import ChunkPolicy
+from .sources.base import Source
+from .store.base import ItemWrite, Store, StoredState
+from .validators import ValidationPolicy, validate
+
+# ast.parse from several threads at once crashes CPython 3.11, and CPU work in
+# threads gains nothing under the GIL: content work runs one batch at a time
+# per process; parallelism comes from processes.
+_CPU_LOCK = threading.Lock()
+
+
+@dataclass
+class BatchContext:
+    """Everything a batch needs besides its items."""
+
+    source: Source
+    store: Store
+    job_id: str
+    run_id: str
+    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
+    chunking: ChunkPolicy = field(default_factory=ChunkPolicy)
+    full: bool = False
+
+
+@dataclass
+class _Timer:
+    result: BatchResult
+
+    @contextmanager
+    def phase(self, stage: Stage) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.result.time(stage.value, time.perf_counter() - started)
+
+
+def run_batch(items: list[SourceItem], ctx: BatchContext) -> BatchResult:
+    """Take every item to its outcome and commit the batch's writes together."""
+    result = BatchResult()
+    timer = _Timer(result)
+    states = ctx.store.lookup(ctx.source.source_id, [item.uri for item in items])
+    writes: list[ItemWrite] = []
+    for item in items:
+        write = _take_item(item, states.get(item.uri), ctx, timer)
+        writes.append(write)
+        result.record(_item_result(write))
+    with timer.phase(Stage.STORE):
+        ctx.store.write_batch(ctx.source.source_id, ctx.job_id, ctx.run_id, writes)
+    result.phases[Stage.STORE.value].items = len(writes)
+    return result
+
+
+def is_current(item: SourceItem, state: StoredState | None) -> bool:
+    """True when the store already holds this item as discovered (same fingerprint)."""
+    return (
+        state is not None
+        and not state.deleted
+        and item.fingerprint is not None
+        and state.fingerprint == item.fingerprint
+    )
+
+
+def _take_item(
+    item: SourceItem, state: StoredState | None, ctx: BatchContext, timer: _Timer
+) -> ItemWrite:
+    if is_current(item, state) and state is not None:
+        if state.job_id == ctx.job_id:
+            # Written by an earlier run of this job (a crash or a retry): report it
+            # as recorded, without reading it again.
+            return ItemWrite(
+                uri=item.uri,
+                outcome=state.outcome,
+                fingerprint=state.fingerprint,
+                content_hash=state.content_hash,
+                errors=state.errors,
+            )
+        if not ctx.full:
+            return _unchanged(item, state.content_hash)
+    if item.problem is not None:
+        return _rejected(item, None, [f"{item.problem_code or 'unusable'}: {item.problem}"])
+    try:
+        return _fetch_and_process(item, state, ctx, timer)
+    except ItemTooLargeError as exc:
+        return _rejected(item, None, [f"too-large: {exc.reason}"])
+    except ProcessingError as exc:
+        return _rejected(item, None, [f"processing: {exc.reason}"])
+    except IngestError as exc:
+        return _failed(item, exc.stage or Stage.FETCH.value, exc, exc.retryable)
+    except Exception as exc:  # a bug must fail one item, not the batch
+        return _failed(item, Stage.PROCESS.value, exc, retryable=False)
+
+
+def _fetch_and_process(
+    item: SourceItem, state: StoredState | None, ctx: BatchContext, timer: _Timer
+) -> ItemWrite:
+    with timer.phase(Stage.FETCH):
+        data = ctx.source.fetch(item)
+        digest = content_hash(data)
+    live = state is not None and not state.deleted
+    if live and state is not None and state.content_hash == digest and not ctx.full:
+        return _unchanged(item, digest)
+    with _CPU_LOCK:
+        with timer.phase(Stage.VALIDATE):
+            content = _decode(item, data, digest)
+            if content.text is None:
+                return _rejected(item, digest, [_undecodable_reason(content)])
+            verdict = validate(content, ctx.validation)
+        if not verdict.ok:
+            return _rejected(item, digest, [str(issue) for issue in verdict.errors])
+        with timer.phase(Stage.PROCESS):
+            document = processor_for(content.content_type).process(content, ctx.chunking)
+    _annotate(document, item, content, [str(w) for w in verdict.warnings])
+    outcome = Outcome.UPDATED if live else Outcome.NEW
+    return ItemWrite(
+        uri=item.uri,
+        outcome=outcome,
+        fingerprint=item.fingerprint,
+        content_hash=digest,
+        document=document,
+    )
+
+
+def _decode(item: SourceItem, data: bytes, digest: str) -> FetchedContent:
+    decoded = decode_bytes(data)
+    if decoded.text is None:
+        content_type = BINARY if decoded.is_binary else (item.content_type or BINARY)
+    else:
+        content_type = sniff_content_type(decoded.text[:1024], item.content_type)
+    return FetchedContent(
+        item=item,
+        data=data,
+        content_type=content_type,
+        content_hash=digest,
+        text=decoded.text,
+        encoding=decoded.encoding,
+        is_binary=decoded.is_binary,
+        metadata={"decode_problem": decoded.reason} if decoded.reason else {},
+    )
+
+
+def _undecodable_reason(content: FetchedContent) -> str:
+    if content.is_binary:
+        return f"binary: binary content, not text (named as {content.item.content_type or 'unknown'})"
+    return f"undecodable: {content.metadata.get('decode_problem', 'no text encoding fits')}"
+
+
+def _annotate(
+    document: ProcessedDocument, item: SourceItem, content: FetchedContent, warnings: list[str]
+) -> None:
+    document.metadata.setdefault("path", item.path)
+    document.metadata.setdefault("size", len(content.data))
+    document.metadata.setdefault("encoding", content.encoding)
+    if warnings:
+        document.metadata["warnings"] = [*document.metadata.get("warnings", []), *warnings]
+
+
+def _unchanged(item: SourceItem, digest: str | None) -> ItemWrite:
+    return ItemWrite(
+        uri=item.uri, outcome=Outcome.UNCHANGED, fingerprint=item.fingerprint, content_hash=digest
+    )
+
+
+def _rejected(item: SourceItem, digest: str | None, errors: list[str]) -> ItemWrite:
+    return ItemWrite(
+        uri=item.uri,
+        outcome=Outcome.REJECTED,
+        fingerprint=item.fingerprint,
+        content_hash=digest,
+        errors=errors,
+    )
+
+
+def _failed(item: SourceItem, stage: str, exc: BaseException, retryable: bool) -> ItemWrite:
+    message = exc.reason if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+    failure = Failure(
+        uri=item.uri,
+        stage=stage,
+        error_type=exc.error_type if isinstance(exc, IngestError) else type(exc).__name__,
+        message=message,
+        retryable=retryable,
+    )
+    return ItemWrite(uri=item.uri, outcome=Outcome.FAILED, failure=failure)
+
+
+def _item_result(write: ItemWrite) -> ItemResult:
+    rejection = (
+        Rejection(uri=write.uri, errors=write.errors) if write.outcome is Outcome.REJECTED else None
+    )
+    return ItemResult(
+        uri=write.uri, outcome=write.outcome, failure=write.failure, rejection=rejection
+    )

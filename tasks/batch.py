@@ -1,0 +1,116 @@
+"""The batch task: a thin Prefect wrapper around `ingest.pipeline.run_batch`."""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, task
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from pydantic import BaseModel, Field
+
+from ingest.errors import IngestError
+from ingest.models import BatchResult, SourceItem
+from ingest.pipeline import BatchContext, run_batch
+from ingest.processors.base import ChunkPolicy
+from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
+from ingest.store import open_store
+from ingest.store.base import Store
+from ingest.validators import ValidationPolicy
+
+from .cache import BatchCachePolicy
+
+
+class BatchSpec(BaseModel):
+    """What every batch of one run shares. Holds no secrets: it is hashed,
+    persisted with results and shown in the UI."""
+
+    source: FilesystemSourceConfig
+    store_url: str
+    job_id: str
+    pipeline_version: str
+    validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
+    chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
+    full: bool = False
+
+
+class BatchIncompleteError(IngestError):
+    """Some items of the batch failed; the others are committed.
+
+    Raised so that the batch's result is not cached: a retry runs it again, and
+    the items it already committed are recognised without being read again.
+    """
+
+    def __init__(self, result: BatchResult) -> None:
+        failed = result.counts.failed
+        retryable = any(f.retryable for f in result.failures)
+        super().__init__(
+            f"{failed} item(s) of the batch failed",
+            stage="batch",
+            retryable=retryable,
+            details={"result": result},
+        )
+
+    @property
+    def result(self) -> BatchResult:
+        value: BatchResult = self.details["result"]
+        return value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.result,))
+
+
+@functools.lru_cache(maxsize=8)
+def _store(url: str) -> Store:
+    # One engine per process and store: a batch must not pay for a new connection pool.
+    return open_store(url)
+
+
+def _retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    try:
+        state.result()
+    except BatchIncompleteError as exc:
+        return exc.retryable
+    except IngestError as exc:
+        return exc.retryable
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="ingest-batch",
+    cache_policy=BatchCachePolicy(),
+    persist_result=True,
+    cache_result_in_memory=False,
+    retry_condition_fn=_retry_transient,
+    tags=["ingest"],
+)
+def ingest_batch(items: list[SourceItem], spec: BatchSpec, run_id: str) -> BatchResult:
+    ctx = BatchContext(
+        source=FilesystemSource(spec.source),
+        store=_store(spec.store_url),
+        job_id=spec.job_id,
+        run_id=run_id,
+        validation=spec.validation,
+        chunking=spec.chunking,
+        full=spec.full,
+    )
+    result = run_batch(items, ctx)
+    if result.counts.failed:
+        raise BatchIncompleteError(result)
+    return result
+
+
+def configured_batch_task(
+    results_dir: Path, ttl: timedelta, retries: int, retry_delay_s: float
+) -> Task[..., BatchResult]:
+    return ingest_batch.with_options(
+        result_storage=results_dir,
+        cache_expiration=ttl,
+        retries=retries,
+        retry_delay_seconds=retry_delay_s,
+    )
