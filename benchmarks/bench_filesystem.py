@@ -74,12 +74,22 @@ def _child(mode: str, corpus: Path, store: Path, batch_size: int, concurrency: i
 
 def _measure(mode: str, corpus: Path, store: Path, args: argparse.Namespace) -> dict[str, float]:
     command = [
-        sys.executable, __file__, "--child", mode, "--corpus", str(corpus), "--store", str(store),
-        "--batch-size", str(args.batch_size), "--concurrency", str(args.concurrency),
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--corpus",
+        str(corpus),
+        "--store",
+        str(store),
+        "--batch-size",
+        str(args.batch_size),
+        "--concurrency",
+        str(args.concurrency),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return dict(json.loads(line[len("RESULT "):]))
+    return dict(json.loads(line[len("RESULT ") :]))
 
 
 def main() -> None:

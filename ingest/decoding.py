@@ -46,7 +46,7 @@ def decode_bytes(data: bytes) -> Decoded:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return Decoded(data[len(bom):].decode(encoding), encoding, False)
+                return Decoded(data[len(bom) :].decode(encoding), encoding, False)
             except UnicodeDecodeError as exc:
                 return Decoded(None, None, False, f"invalid {encoding} after its BOM: {exc.reason}")
     if looks_binary(data):

@@ -172,7 +172,8 @@ def _decode(item: SourceItem, data: bytes, digest: str) -> FetchedContent:
 
 def _undecodable_reason(content: FetchedContent) -> str:
     if content.is_binary:
-        return f"binary: binary content, not text (named as {content.item.content_type or 'unknown'})"
+        named = content.item.content_type or "unknown"
+        return f"binary: binary content, not text (named as {named})"
     return f"undecodable: {content.metadata.get('decode_problem', 'no text encoding fits')}"
 
 

@@ -63,8 +63,18 @@ def ingest_folder(
 ) -> None:
     """Ingest a folder through the `ingest-filesystem` flow."""
     source, options = _folder_parameters(
-        path, include, exclude, no_gitignore, hidden, max_file_size,
-        batch_size, concurrency, full, strict, schema, store,
+        path,
+        include,
+        exclude,
+        no_gitignore,
+        hidden,
+        max_file_size,
+        batch_size,
+        concurrency,
+        full,
+        strict,
+        schema,
+        store,
     )
     quiet_prefect(verbose)
     from flows.filesystem import ingest_filesystem
@@ -117,9 +127,7 @@ def _folder_parameters(
             batch_size=batch_size,
             concurrency=concurrency,
             full=full,
-            validation=ValidationPolicy(
-                strict=strict, schemas=parse_schema_mappings(schema or [])
-            ),
+            validation=ValidationPolicy(strict=strict, schemas=parse_schema_mappings(schema or [])),
         )
         check_policy(options.validation)
     except ConfigurationError as exc:

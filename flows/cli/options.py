@@ -7,10 +7,17 @@ import re
 from ingest.errors import ConfigurationError
 
 _UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "kib": 1024,
-    "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
-    "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
 }
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
@@ -20,8 +27,10 @@ def parse_size(text: str) -> int:
     match = _SIZE.match(text)
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _UNITS:
-        raise ConfigurationError(f"invalid size {text!r}: use a number with an optional unit "
-                                 "(B, KB, KiB, MB, MiB, GB, GiB)")
+        raise ConfigurationError(
+            f"invalid size {text!r}: use a number with an optional unit "
+            "(B, KB, KiB, MB, MiB, GB, GiB)"
+        )
     size = int(float(match.group(1)) * _UNITS[unit])
     if size <= 0:
         raise ConfigurationError(f"invalid size {text!r}: must be greater than zero")
