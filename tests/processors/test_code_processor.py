@@ -135,15 +135,23 @@ def test_unparseable_python_never_crashes(make_content, text):
     assert doc.chunks
 
 
-def test_other_languages_get_line_windows_and_a_language(make_content):
+def test_other_languages_get_symbols_and_small_neighbours_merged(make_content):
     text = "package main\n\nfunc a() {\n}\n\nfunc b() {\n}\n"
-    doc = process(make_content, text, ChunkPolicy(target_chars=50, max_chars=100),
-                  "cmd/main.go", "text/x-go")  # fmt: skip
+    doc = process(make_content, text, ChunkPolicy(), "cmd/main.go", "text/x-go")
     assert doc.title == "main.go"
-    assert doc.metadata == {"language": "go", "line_count": 8}
+    assert doc.metadata == {
+        "language": "go",
+        "line_count": 8,
+        "imports": [],
+        "symbols": [
+            {"name": "a", "kind": "function", "start_line": 3, "end_line": 4},
+            {"name": "b", "kind": "function", "start_line": 6, "end_line": 7},
+        ],
+    }
     assert [(c.text, c.metadata["start_line"], c.metadata["end_line"]) for c in doc.chunks] == [
         ("package main\n\nfunc a() {\n}\n\nfunc b() {\n}", 1, 7)
     ]
+    assert doc.chunks[0].metadata["symbols"] == ["a", "b"]
 
 
 @pytest.mark.parametrize("content_type", sorted(CODE_LANGUAGES))
