@@ -1,0 +1,63 @@
+"""Crawled batches through `ingest.pipeline.run_batch` and a real SQLite store: pages are new,
+failures failed, binary bodies rejected, and a conditional re-crawl finds them unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web_helpers import config
+from web_testsite import SiteState
+
+from ingest.models import BatchResult
+from ingest.pipeline import BatchContext, run_batch
+from ingest.sources.web import CrawledBatchSource, WebSource, validators_from_fingerprint
+from ingest.store import open_store
+from ingest.store.sql import SqlStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    opened = open_store(str(tmp_path / "store.db"))
+    yield opened
+    opened.close()
+
+
+def ingest(site: SiteState, store: SqlStore, *, conditional: bool) -> BatchResult:
+    seeds = [f"{site.base}/{path}" for path in ("etag.html", "missing.html", "binary.html")]
+    cfg = config([*seeds, f"{site.base}/page/0.html"], max_depth=0)
+
+    def lookup(uri: str) -> tuple[str | None, str | None] | None:
+        state = store.lookup(source_id, [uri]).get(uri)
+        return validators_from_fingerprint(state.fingerprint) if state else None
+
+    async def main() -> BatchResult:
+        total = BatchResult()
+        async with WebSource(cfg, validators=lookup if conditional else None) as source:
+            job_id = store.begin_job(source.source_id, "web-test")
+            async for pages in source.crawl(2):
+                batch = CrawledBatchSource(source.source_id, pages)
+                ctx = BatchContext(source=batch, store=store, job_id=job_id, run_id="r")
+                total.merge(run_batch(batch.items, ctx))
+            store.finish_job(job_id)
+        return total
+
+    source_id = f"web:{site.base}"
+    return asyncio.run(main())
+
+
+def test_crawled_batches_go_through_the_pipeline(site: SiteState, store: SqlStore) -> None:
+    first = ingest(site, store, conditional=False)
+    assert (first.counts.new, first.counts.failed, first.counts.rejected) == (2, 1, 1)
+    (failure,) = first.failures
+    assert failure.uri.endswith("/missing.html")
+    assert failure.error_type == "HttpStatusError"
+    assert not failure.retryable
+    assert "binary" in first.rejected[0].errors[0]
+
+    again = ingest(site, store, conditional=True)
+    assert again.counts.unchanged == 2
+    conditional = [hit for hit in site.hits if hit.headers.get("if-none-match") == '"v1"']
+    assert [hit.path for hit in conditional] == ["/etag.html"]
