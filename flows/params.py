@@ -62,3 +62,7 @@ class RunOptions(BaseModel):
     retry_delay_s: float = Field(default=2.0, ge=0, description="Delay between batch retries.")
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
+
+    def shaping(self) -> dict[str, object]:
+        """The options that change the output (part of the job's identity)."""
+        return self.model_dump(mode="json", include={"validation", "chunking", "full"})

@@ -3,7 +3,8 @@
     IngestError
     ├── ConfigurationError       bad usage or settings, found before any work (exit 2)
     ├── SourceAccessError        an item or a source cannot be listed or read
-    │   └── ItemTooLargeError    the item is over the size cap
+    │   ├── ItemTooLargeError    the item is over the size cap
+    │   └── ItemGoneError        the item no longer exists (vanished file, HTTP 404/410)
     ├── ContentValidationError   content is not acceptable (the item is rejected)
     ├── ProcessingError          a processor could not turn content into a document
     ├── StoreError               the store could not read or write
@@ -90,6 +91,10 @@ class SourceAccessError(IngestError):
 
 class ItemTooLargeError(SourceAccessError):
     """The item is larger than the configured cap."""
+
+
+class ItemGoneError(SourceAccessError):
+    """The item no longer exists at the source: a stored copy is tombstoned."""
 
 
 class ContentValidationError(IngestError):

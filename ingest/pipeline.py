@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .content_types import BINARY, sniff_content_type
 from .decoding import decode_bytes
-from .errors import IngestError, ItemTooLargeError, ProcessingError
+from .errors import IngestError, ItemGoneError, ItemTooLargeError, ProcessingError
 from .models import (
     BatchResult,
     Failure,
@@ -114,6 +114,10 @@ def _take_item(
         return _fetch_and_process(item, state, ctx, timer)
     except ItemTooLargeError as exc:
         return _rejected(item, None, [f"too-large: {exc.reason}"])
+    except ItemGoneError as exc:
+        if state is not None and not state.deleted:
+            return ItemWrite(uri=item.uri, outcome=Outcome.DELETED)
+        return _rejected(item, None, [f"gone: {exc.reason}"])
     except ProcessingError as exc:
         return _rejected(item, None, [f"processing: {exc.reason}"])
     except IngestError as exc:

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from prefect import Task, task
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
+from prefect.client.schemas.objects import State, TaskRun
 from pydantic import BaseModel, Field
 
 from ingest.errors import IngestError
 from ingest.models import BatchResult, SourceItem
 from ingest.pipeline import BatchContext, run_batch
 from ingest.processors.base import ChunkPolicy
+from ingest.sources.base import Source
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.base import Store
@@ -24,17 +24,32 @@ from ingest.validators import ValidationPolicy
 from .cache import BatchCachePolicy
 
 
-class BatchSpec(BaseModel):
-    """What every batch of one run shares. Holds no secrets: it is hashed,
-    persisted with results and shown in the UI."""
+class BatchSettings(BaseModel):
+    """What every batch of one run shares, whatever the source. Holds no secrets."""
 
-    source: FilesystemSourceConfig
     store_url: str
     job_id: str
     pipeline_version: str
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
     full: bool = False
+
+    def context(self, source: Source, run_id: str) -> BatchContext:
+        return BatchContext(
+            source=source,
+            store=_store(self.store_url),
+            job_id=self.job_id,
+            run_id=run_id,
+            validation=self.validation,
+            chunking=self.chunking,
+            full=self.full,
+        )
+
+
+class BatchSpec(BatchSettings):
+    """The settings of a folder's batches: the folder too."""
+
+    source: FilesystemSourceConfig
 
 
 class BatchIncompleteError(IngestError):
@@ -89,17 +104,12 @@ def _retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any])
     retry_condition_fn=_retry_transient,
     tags=["ingest"],
 )
-def ingest_batch(items: list[SourceItem], spec: BatchSpec, run_id: str) -> BatchResult:
-    ctx = BatchContext(
-        source=FilesystemSource(spec.source),
-        store=_store(spec.store_url),
-        job_id=spec.job_id,
-        run_id=run_id,
-        validation=spec.validation,
-        chunking=spec.chunking,
-        full=spec.full,
-    )
-    result = run_batch(items, ctx)
+def ingest_batch(items: list[SourceItem], settings: BatchSpec, run_id: str) -> BatchResult:
+    return completed(run_batch(items, settings.context(FilesystemSource(settings.source), run_id)))
+
+
+def completed(result: BatchResult) -> BatchResult:
+    """The result, unless some item failed: then raise, so it is not cached."""
     if result.counts.failed:
         raise BatchIncompleteError(result)
     return result

@@ -28,9 +28,13 @@ class BatchCachePolicy(CachePolicy):
         flow_parameters: dict[str, Any],
         **kwargs: Any,
     ) -> str | None:
-        items: list[SourceItem] = inputs["items"]
-        spec = inputs["spec"]
-        return batch_cache_key(task_ctx.task.name, spec.pipeline_version, spec.job_id, items)
+        items: list[SourceItem] = (
+            inputs["items"] if "items" in inputs else [page.item for page in inputs["pages"]]
+        )
+        settings = inputs["settings"]
+        return batch_cache_key(
+            task_ctx.task.name, settings.pipeline_version, settings.job_id, items
+        )
 
 
 def batch_cache_key(

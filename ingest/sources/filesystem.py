@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..content_types import guess_content_type
-from ..errors import ConfigurationError, ItemTooLargeError, SourceAccessError
+from ..errors import ConfigurationError, ItemGoneError, ItemTooLargeError, SourceAccessError
 from ..models import SourceItem
 from .gitignore import GitignoreRules, compile_patterns, matches
 
@@ -129,7 +129,14 @@ def _printable(rel: str) -> str:
 def access_error(exc: OSError, *, source_id: str, uri: str, path: str | None) -> SourceAccessError:
     """The SourceAccessError for an OSError met while reading one item."""
     if isinstance(exc, FileNotFoundError | NotADirectoryError):
-        reason, retryable = "vanished since discovery", False
+        return ItemGoneError(
+            f"{path}: vanished since discovery" if path else "vanished since discovery",
+            source_id=source_id,
+            uri=uri,
+            stage="fetch",
+            retryable=False,
+            details={"errno": exc.errno, "path": path},
+        )
     elif isinstance(exc, PermissionError):
         reason, retryable = "permission denied", False
     elif exc.errno == errno.ELOOP:

@@ -119,7 +119,7 @@ def test_failures_become_items_and_the_crawl_goes_on(site: SiteState) -> None:
     by_uri = {page.item.uri: page for page in pages}
     assert type(by_uri[f"{base}/hang"].error).__name__ == "FetchTimeoutError"
     assert by_uri[f"{base}/hang"].error.retryable  # type: ignore[union-attr]
-    assert type(by_uri[f"{base}/missing.html"].error).__name__ == "HttpStatusError"
+    assert type(by_uri[f"{base}/missing.html"].error).__name__ == "PageGoneError"
     assert type(by_uri[f"{base}/loop/a"].error).__name__ == "RedirectLoopError"
     assert by_uri[f"{base}/page/0.html"].result is not None
     assert len([p for p in pages if p.error is None]) >= 3  # page 0 and its links

@@ -175,7 +175,7 @@ EXPECTED: dict[type[Exception], tuple[type[SourceAccessError], bool]] = {
     httpx.InvalidURL: (E.InvalidUrlError, False),
     httpx.DecodingError: (E.ContentDecodingError, False),
     httpx.TooManyRedirects: (E.TooManyRedirectsError, False),
-    httpx.HTTPStatusError: (E.HttpStatusError, False),
+    httpx.HTTPStatusError: (E.PageGoneError, False),
     httpx.RequestError: (E.WebFetchError, False),
     httpx.HTTPError: (E.WebFetchError, False),
     httpx.StreamError: (E.WebFetchError, False),

@@ -13,6 +13,7 @@ from .errors import (
     InvalidUrlError,
     NameResolutionError,
     OutOfScopeError,
+    PageGoneError,
     PrivateAddressError,
     RedirectLoopError,
     RefusedError,
@@ -27,6 +28,7 @@ from .source import CrawledBatchSource, CrawledPage, CrawlStats, SitemapFailure,
 from .urls import Scope, normalize_url, resolve_url
 
 __all__ = [
+    "PageGoneError",
     "DEFAULT_USER_AGENT",
     "BlockedByRobotsError",
     "ContentDecodingError",

@@ -24,6 +24,7 @@ from .errors import (
     RedirectLoopError,
     TooManyRedirectsError,
     map_exception,
+    status_error,
 )
 from .hosts import HostLimiter
 from .retry import backoff_delay, parse_retry_after
@@ -351,7 +352,7 @@ class Crawler:
                 details["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
                 if details["retry_after"] is None:
                     del details["retry_after"]
-            raise HttpStatusError(
+            raise status_error(
                 f"HTTP {status} {response.reason_phrase} from {url}".replace("  ", " "),
                 uri=url,
                 status=status,

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from ...errors import ItemTooLargeError, SourceAccessError
+from ...errors import ItemGoneError, ItemTooLargeError, SourceAccessError
 
 _RETRYABLE_STATUSES = frozenset(
     {408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
@@ -77,6 +77,18 @@ class HttpStatusError(WebFetchError):
             _rebuild_status,
             (type(self), self.reason, self.uri, self.status, self.retryable, self.details),
         )
+
+
+class PageGoneError(HttpStatusError, ItemGoneError):
+    """HTTP 404 or 410: the page does not exist (any more)."""
+
+    code = "http-gone"
+
+
+def status_error(message: str, *, uri: str, status: int, **kwargs: Any) -> HttpStatusError:
+    """The HttpStatusError for `status`: a PageGoneError for 404 and 410."""
+    cls = PageGoneError if status in (404, 410) else HttpStatusError
+    return cls(message, uri=uri, status=status, **kwargs)
 
 
 def _rebuild_status(
@@ -177,7 +189,7 @@ def map_exception(exc: BaseException, url: str) -> SourceAccessError:
         return FetchTimeoutError(f"{kind} fetching {url}", uri=url, details=details)
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
-        return HttpStatusError(f"HTTP {status} from {url}", uri=url, status=status)
+        return status_error(f"HTTP {status} from {url}", uri=url, status=status)
     if isinstance(exc, httpx.TooManyRedirects):
         return TooManyRedirectsError(f"too many redirects from {url}", uri=url, details=details)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):

@@ -107,7 +107,7 @@ class WebSource:
         )
         self.sitemap_failures: list[SitemapFailure] = []
         self.stats = CrawlStats()
-        self._validators = validators
+        self.validators = validators
         self._flush_after = flush_after
         self._in_flight = 0
 
@@ -223,8 +223,8 @@ class WebSource:
     async def _take(self, request: Request) -> CrawledPage | None:
         url = request.url
         etag = last_modified = None
-        if self._validators is not None and request.kind is Kind.PAGE:
-            etag, last_modified = self._validators(url) or (None, None)
+        if self.validators is not None and request.kind is Kind.PAGE:
+            etag, last_modified = self.validators(url) or (None, None)
         cap = self.config.max_sitemap_bytes if request.kind is Kind.SITEMAP else None
         try:
             result = await self.crawler.fetch(url, etag, last_modified, max_bytes=cap)
@@ -282,8 +282,16 @@ class WebSource:
                 respect_nofollow=self.config.respect_nofollow,
             )
         uri = final
-        if links is not None and links.canonical and links.canonical in self.scope:
-            uri = links.canonical
+        canonical = links.canonical if links is not None else None
+        if canonical and canonical != final and canonical in self.scope:
+            # An alias: the canonical page's own response is what gets stored, so the
+            # stored content does not depend on which URL the crawl reached first.
+            self.frontier.record(final, request.url)
+            self.frontier.add(canonical, request.depth, referrer=final)
+            if links is not None and request.depth < self.config.max_depth:
+                self._follow(links.links, request.depth + 1, final)
+            self.frontier.refuse(request.url, DUPLICATE, f"alias of {canonical}", request.referrer)
+            return None
         if not self.frontier.record(uri, final, request.url):
             self.frontier.refuse(request.url, DUPLICATE, f"same page as {uri}", request.referrer)
             return None

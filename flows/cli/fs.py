@@ -1,0 +1,82 @@
+"""`ingest fs PATH`: a folder through the `ingest-filesystem` flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app, fail_usage
+from .common import (
+    BatchSizeOption,
+    ConcurrencyOption,
+    FullOption,
+    JsonOption,
+    SchemaOption,
+    StoreOption,
+    StrictOption,
+    VerboseOption,
+    run_and_exit,
+    run_options,
+    usage_errors,
+)
+from .options import parse_size
+from .quiet import quiet_prefect
+
+
+@app.command("fs")
+def ingest_folder(
+    path: Annotated[Path, typer.Argument(help="The folder to ingest.")],
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Only files matching this glob.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Skip files matching this glob.")
+    ] = None,
+    no_gitignore: Annotated[
+        bool, typer.Option("--no-gitignore", help="Do not honour .gitignore files.")
+    ] = False,
+    hidden: Annotated[bool, typer.Option("--hidden", help="Include hidden files.")] = False,
+    max_file_size: Annotated[
+        str, typer.Option("--max-file-size", help="Reject larger files (e.g. 10MB).")
+    ] = "10MiB",
+    batch_size: BatchSizeOption = 200,
+    concurrency: ConcurrencyOption = 2,
+    full: FullOption = False,
+    strict: StrictOption = False,
+    schema: SchemaOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Ingest a folder through the `ingest-filesystem` flow."""
+    if not path.exists():
+        raise fail_usage(f"{path}: no such folder")
+    if not path.is_dir():
+        raise fail_usage(f"{path}: not a folder")
+    with usage_errors():
+        from flows.params import FolderSource
+
+        options = run_options(
+            store=store,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            full=full,
+            strict=strict,
+            schema=schema,
+        )
+        source = FolderSource(
+            path=str(path.resolve()),
+            include=include or [],
+            exclude=exclude or [],
+            gitignore=not no_gitignore,
+            hidden=hidden,
+            max_file_size=parse_size(max_file_size),
+        )
+    quiet_prefect(verbose)
+    from flows.filesystem import ingest_filesystem
+
+    run_and_exit(
+        lambda: ingest_filesystem(source=source, options=options, return_state=True), as_json
+    )

@@ -1,0 +1,122 @@
+"""`ingest web URL...`: a site through the `ingest-web` flow."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from ingest.errors import IngestError
+
+from .app import app, fail_usage
+from .common import (
+    BatchSizeOption,
+    ConcurrencyOption,
+    FullOption,
+    JsonOption,
+    SchemaOption,
+    StoreOption,
+    StrictOption,
+    VerboseOption,
+    run_and_exit,
+    run_options,
+    usage_errors,
+)
+from .options import parse_size
+from .quiet import quiet_prefect
+
+
+@app.command("web")
+def ingest_site(
+    urls: Annotated[list[str], typer.Argument(help="Seed pages or sitemaps (http or https).")],
+    domain: Annotated[
+        list[str] | None, typer.Option("--domain", help="Also crawl this domain.")
+    ] = None,
+    prefix: Annotated[
+        list[str] | None, typer.Option("--prefix", help="Only URLs under this prefix.")
+    ] = None,
+    allow: Annotated[
+        list[str] | None, typer.Option("--allow", help="Only URLs matching this regex.")
+    ] = None,
+    deny: Annotated[
+        list[str] | None, typer.Option("--deny", help="Skip URLs matching this regex.")
+    ] = None,
+    max_depth: Annotated[int, typer.Option("--max-depth", help="Link hops from a seed.")] = 5,
+    max_pages: Annotated[int, typer.Option("--max-pages", help="Pages fetched at most.")] = 10_000,
+    max_size: Annotated[
+        str, typer.Option("--max-size", help="Largest response body (e.g. 20MB).")
+    ] = "20MB",
+    delay: Annotated[
+        float, typer.Option("--delay", help="Seconds between requests to one host.")
+    ] = 0.0,
+    requests: Annotated[int, typer.Option("--requests", help="Requests in flight at most.")] = 16,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Do not obey robots.txt (on purpose only).")
+    ] = False,
+    allow_private_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-network", help="Allow private, loopback and link-local addresses."
+        ),
+    ] = False,
+    batch_size: BatchSizeOption = 50,
+    concurrency: ConcurrencyOption = 2,
+    full: FullOption = False,
+    strict: StrictOption = False,
+    schema: SchemaOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Crawl a site and ingest its pages through the `ingest-web` flow."""
+    with usage_errors():
+        from ingest.sources.web import WebSourceConfig
+
+        options = run_options(
+            store=store,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            full=full,
+            strict=strict,
+            schema=schema,
+        )
+        site = WebSourceConfig(
+            seeds=urls,
+            allowed_domains=domain or [],
+            url_prefixes=prefix or [],
+            allow_patterns=allow or [],
+            deny_patterns=deny or [],
+            max_depth=max_depth,
+            max_pages=max_pages,
+            max_bytes=parse_size(max_size),
+            per_host_delay=delay,
+            concurrency=requests,
+            ignore_robots=ignore_robots,
+            allow_private_network=allow_private_network,
+        )
+        site.check()
+    _refuse_private_seeds(site.seeds, allow_private_network)
+    quiet_prefect(verbose)
+    from flows.web import ingest_web
+
+    run_and_exit(
+        lambda: asyncio.run(ingest_web(site=site, options=options, return_state=True)), as_json
+    )
+
+
+def _refuse_private_seeds(seeds: list[str], allowed: bool) -> None:
+    """A seed on a private address is a usage error, reported before any request."""
+    from ingest.sources.web import PrivateAddressError
+    from ingest.sources.web.addresses import AddressGuard
+    from ingest.sources.web.urls import host_port
+
+    for seed in seeds:
+        host, port = host_port(seed)
+        guard = AddressGuard(allow_private_network=allowed)
+        try:
+            asyncio.run(guard.check(seed, host, port))
+        except PrivateAddressError as exc:
+            raise fail_usage(f"{seed}: {exc.reason} (pass --allow-private-network)") from exc
+        except IngestError as exc:
+            raise fail_usage(f"{seed}: {exc.reason}") from exc

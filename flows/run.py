@@ -1,0 +1,104 @@
+"""What every ingest flow does around its batches: collect their results, close the
+job, record the run and end in the state of the contract."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
+
+from ingest.errors import IngestError, ItemsFailedError
+from ingest.models import BatchResult, Failure, ItemResult, Outcome, RunReport, SourceItem, Stage
+from ingest.store.base import Store
+from tasks.batch import BatchIncompleteError
+
+
+def job_key(**shaping: Any) -> str:
+    """What makes two runs the same job: everything that shapes the output."""
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def batch_result(state: State[Any], items: list[SourceItem], logger: Any) -> BatchResult:
+    """The result of a finished batch task, whatever its state."""
+    return result_of(state.result(raise_on_failure=False), items, logger)
+
+
+def result_of(value: object, items: list[SourceItem], logger: Any) -> BatchResult:
+    """A batch task's result from the value its final state holds."""
+    if isinstance(value, BatchResult):
+        return value
+    error = value
+    if isinstance(error, BatchIncompleteError):
+        result = error.result
+    else:
+        # The batch as a whole broke (the store refused the write, the worker
+        # died): none of its items is done, each is reported with the cause.
+        result = _whole_batch_failed(items, error)
+    for failure in result.failures:
+        logger.warning("%s failed at %s: %s", failure.uri, failure.stage, failure.message)
+    return result
+
+
+def _whole_batch_failed(items: list[SourceItem], error: object) -> BatchResult:
+    if isinstance(error, IngestError):
+        stage, message, retryable = error.stage or "batch", error.reason, error.retryable
+    else:
+        stage, message, retryable = "batch", str(error), True
+    result = BatchResult()
+    for item in items:
+        failure = Failure(
+            uri=item.uri,
+            stage=stage,
+            error_type=type(error).__name__,
+            message=message,
+            retryable=retryable,
+        )
+        result.record(ItemResult(uri=item.uri, outcome=Outcome.FAILED, failure=failure))
+    return result
+
+
+def finish_run(
+    store: Store,
+    *,
+    flow: str,
+    run_id: str,
+    job_id: str,
+    source_id: str,
+    totals: BatchResult,
+    started: float,
+    parameters: dict[str, Any],
+    complete_discovery: bool,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> State[Any]:
+    """Tombstone (only after a complete discovery), record the run, close the job
+    when nothing failed, and return the final state carrying the report."""
+    if complete_discovery:
+        totals.counts.deleted += len(store.tombstone_unseen(source_id, job_id, run_id))
+    else:
+        logger.warning("discovery was not complete: nothing is marked deleted in this run")
+    discover = totals.phases.get(Stage.DISCOVER.value)
+    if discover is not None:
+        discover.items = totals.counts.discovered
+    failed = totals.counts.failed
+    report = RunReport(
+        run_id=run_id,
+        flow=flow,
+        state="Failed" if failed else "Completed",
+        counts=totals.counts,
+        failures=totals.failures,
+        rejected=totals.rejected,
+        duration_s=round(time.perf_counter() - started, 3),
+        phases=totals.phases,
+    )
+    store.record_run(report, job_id, source_id, parameters)
+    if failed:
+        error = ItemsFailedError(report)
+        return Failed(message=str(error), data=error)
+    store.finish_job(job_id)
+    summary = ", ".join(f"{k} {v}" for k, v in report.counts.model_dump().items() if v)
+    return Completed(message=summary, data=report.model_dump(mode="json"))

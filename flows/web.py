@@ -1,0 +1,130 @@
+"""The `ingest-web` flow: crawl a site and take its pages through the pipeline in batches.
+
+Discovery and fetching interleave: the crawl runs in the flow's event loop and
+yields batches of fetched pages, each validated, processed and stored by an
+`ingest-pages` task while the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+
+from ingest.models import BatchResult, Stage
+from ingest.processors import pipeline_version
+from ingest.settings import IngestSettings
+from ingest.sources.web import CrawledPage, WebSource, WebSourceConfig
+from ingest.sources.web.crawler import validators_from_fingerprint
+from ingest.sources.web.frontier import PAGE_BUDGET
+from ingest.sources.web.source import ValidatorsLookup
+from ingest.store import default_store_path, open_store
+from ingest.store.base import Store
+from ingest.validators import check_policy
+from tasks.batch import BatchSettings
+from tasks.web import ingest_pages
+
+from .params import RunOptions
+from .run import finish_run, job_key, result_of
+
+FLOW_NAME = "ingest-web"
+
+
+@flow(
+    name=FLOW_NAME,
+    description="Crawl a web site politely and ingest its pages, incrementally.",
+    persist_result=False,
+    validate_parameters=True,
+)
+async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -> State[Any]:
+    """Returns the run report (a dict); with failed pages the run ends Failed with an
+    `ItemsFailedError` that carries the report."""
+    options = options or RunOptions(batch_size=50)
+    started = time.perf_counter()
+    gc.freeze()
+    settings = IngestSettings()
+    logger = get_run_logger()
+    run_id = str(flow_run.id or "local")
+    site.check()
+    check_policy(options.validation)
+    store_url = options.store or settings.store or str(default_store_path())
+    with open_store(store_url) as store:
+        web = WebSource(site)
+        web.validators = _stored_validators(store, web.source_id)
+        version = pipeline_version()
+        shaping = site.model_dump(mode="json", exclude={"user_agent"})
+        job_id = store.begin_job(
+            web.source_id, job_key(site=shaping, options=options.shaping(), pipeline=version)
+        )
+        batch_settings = BatchSettings(
+            store_url=store_url,
+            job_id=job_id,
+            pipeline_version=version,
+            validation=options.validation,
+            chunking=options.chunking,
+            full=options.full,
+        )
+        totals = BatchResult()
+        in_flight: set[asyncio.Task[BatchResult]] = set()
+
+        async def ingest(pages: list[CrawledPage]) -> BatchResult:
+            state = await ingest_pages(pages, batch_settings, run_id, return_state=True)
+            value = await state.aresult(raise_on_failure=False)
+            return result_of(value, [page.item for page in pages], logger)
+
+        async with web:
+            crawl_started = time.perf_counter()
+            async for pages in web.crawl(options.batch_size):
+                uris = [page.item.uri for page in pages]
+                store.mark_seen(web.source_id, job_id, uris)
+                totals.counts.discovered += len(pages)
+                while len(in_flight) >= options.concurrency:
+                    done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        in_flight.discard(task)
+                        totals.merge(task.result())
+                in_flight.add(asyncio.create_task(ingest(pages)))
+            for result in await asyncio.gather(*in_flight):
+                totals.merge(result)
+            totals.time(Stage.DISCOVER.value, time.perf_counter() - crawl_started, 0)
+        _log_refusals(web, logger)
+        complete = not web.frontier.refusal_counts.get(PAGE_BUDGET)
+        return finish_run(
+            store,
+            flow=FLOW_NAME,
+            run_id=run_id,
+            job_id=job_id,
+            source_id=web.source_id,
+            totals=totals,
+            started=started,
+            parameters={"site": site.model_dump(), "options": options.model_dump()},
+            complete_discovery=complete,
+            logger=logger,
+        )
+
+
+def _stored_validators(store: Store, source_id: str) -> ValidatorsLookup:
+    """The crawler asks, per URL, for the stored ETag/Last-Modified to send a
+    conditional request."""
+
+    def lookup(url: str) -> tuple[str | None, str | None] | None:
+        state = store.lookup(source_id, [url]).get(url)
+        if state is None or state.deleted:
+            return None
+        return validators_from_fingerprint(state.fingerprint)
+
+    return lookup
+
+
+def _log_refusals(web: WebSource, logger: Any) -> None:
+    counts = web.frontier.refusal_counts
+    if counts:
+        summary = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
+        logger.info("URLs not requested: %s", summary)
+    for failure in web.sitemap_failures:
+        logger.warning("sitemap %s: %s", failure.url, failure.reason)
