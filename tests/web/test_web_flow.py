@@ -60,6 +60,36 @@ def test_crawl_then_recrawl_unchanged(
     assert second["counts"]["deleted"] == 0
 
 
+def test_recrawl_finds_the_changed_and_the_removed_page(
+    prefect_api: str, isolated_results: Path, site: SiteState, tmp_path: Path
+) -> None:
+    from web_testsite import page_html
+
+    base = site.base
+    cfg = config([f"{base}/page/0.html"], max_depth=50)
+    store = tmp_path / "web.db"
+    state, first = run_web(cfg, store, batch_size=40)
+    assert state.is_completed(), first
+    pages = first["counts"]["new"]
+
+    changed = page_html(5, site.pages, base).replace("Lorem ipsum", "Revised text")
+    site.overrides["/page/5.html"] = (200, changed.encode())
+    site.overrides["/page/7.html"] = (404, b"gone")
+    state, second = run_web(cfg, store, batch_size=40)
+    assert state.is_completed(), second
+    counts = second["counts"]
+    assert (counts["updated"], counts["deleted"], counts["new"]) == (1, 1, 0), counts
+    assert counts["unchanged"] == pages - 2
+
+    from ingest.store import open_store
+
+    with open_store(str(store)) as opened:
+        live = {record.uri: record for record in opened.iter_export()}
+        assert f"{base}/page/7.html" not in live
+        assert "Revised text" in live[f"{base}/page/5.html"].text
+        assert opened.check() == []
+
+
 def test_loopback_seed_without_permission_sends_nothing(
     prefect_api: str, isolated_results: Path, site: SiteState, tmp_path: Path
 ) -> None:

@@ -41,6 +41,7 @@ class SiteState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
     base: str = ""
+    overrides: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         with self.lock:
@@ -127,7 +128,10 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         route = ROUTES.get(path)
         try:
-            if route is not None:
+            if path in state.overrides:
+                status, body = state.overrides[path]
+                self.send(status, body)
+            elif route is not None:
                 route(self, count)
             else:
                 self.dynamic(path, count)
