@@ -1,21 +1,27 @@
 """Format-neutral chunking: stable chunk ids, splitting text at paragraph, line,
-sentence and word boundaries, line windows, and offset-to-line arithmetic."""
+sentence and word boundaries within character (and optionally token) limits, line
+windows, overlap prefixes, token counters, and offset-to-line arithmetic."""
 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
+import importlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import ProcessingError
 from .models import Chunk
 
 if TYPE_CHECKING:  # processors import this module; keep the import one-way at runtime
     from .processors.base import ChunkPolicy
 
 Span = tuple[int, int]
+TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"([.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*)\s+")
 _WORD = re.compile(r"\S+")
@@ -55,6 +61,83 @@ class LineIndex:
         return self.line_of(start), self.line_of(max(start, end - 1))
 
 
+def _count_words(text: str) -> int:
+    return len(text.split())
+
+
+_TOKENIZERS: dict[str, TokenCounter] = {"whitespace": _count_words, "chars": len}
+
+
+@functools.lru_cache(maxsize=16)
+def resolve_tokenizer(spec: str) -> TokenCounter:
+    """The token counter named by `spec`: 'whitespace' (words), 'chars', or
+    'package.module:function' naming a callable that returns the token count of a
+    string (how a model's tokenizer is plugged in). ValueError when it cannot be found."""
+    if spec in _TOKENIZERS:
+        return _TOKENIZERS[spec]
+    module_name, colon, attribute = spec.partition(":")
+    if not colon or not module_name or not attribute:
+        known = ", ".join(repr(name) for name in _TOKENIZERS)
+        raise ValueError(f"unknown tokenizer {spec!r}: use {known} or 'package.module:function'")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot load tokenizer {spec!r}: {exc}") from exc
+    if not callable(found):
+        raise ValueError(f"tokenizer {spec!r} is not callable")
+    counter: TokenCounter = found
+    return counter
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """The size bounds of a policy; a span fits when it is within every bound."""
+
+    max_chars: int
+    target_chars: int
+    counter: TokenCounter | None = None
+    tokenizer: str = ""
+    max_tokens: int = 0
+    target_tokens: int = 0
+
+    @classmethod
+    def of(cls, policy: ChunkPolicy) -> _Limits:
+        if policy.tokenizer is None:
+            return cls(policy.max_chars, min(policy.target_chars, policy.max_chars))
+        return cls(
+            policy.max_chars,
+            min(policy.target_chars, policy.max_chars),
+            resolve_tokenizer(policy.tokenizer),
+            policy.tokenizer,
+            policy.max_tokens,
+            min(policy.target_tokens, policy.max_tokens),
+        )
+
+    def tokens(self, text: str) -> int:
+        assert self.counter is not None
+        try:
+            return int(self.counter(text))
+        except Exception as exc:  # a plugged-in tokenizer must not break the processor contract
+            raise ProcessingError(f"tokenizer {self.tokenizer!r} failed: {exc!r}") from exc
+
+    def fits(self, text: str, start: int, end: int) -> bool:
+        if end - start > self.max_chars:
+            return False
+        return self.counter is None or self.tokens(text[start:end]) <= self.max_tokens
+
+    def within_target(self, text: str, start: int, end: int) -> bool:
+        if end - start > self.target_chars:
+            return False
+        return self.counter is None or self.tokens(text[start:end]) <= self.target_tokens
+
+
+def fits(text: str, policy: ChunkPolicy) -> bool:
+    """True when `text` is within the policy's maximum size (characters and tokens)."""
+    return _Limits.of(policy).fits(text, 0, len(text))
+
+
 def split_text(text: str, policy: ChunkPolicy) -> list[tuple[str, int]]:
     """Split `text` into pieces of at most `policy.max_chars`, as `(piece, start_offset)`.
 
@@ -70,12 +153,55 @@ def pack_spans(text: str, spans: Sequence[Span], policy: ChunkPolicy) -> list[tu
     """Pack consecutive spans of `text` (structural units: paragraphs, Markdown
     blocks...) up to the target size, splitting a span over the maximum like
     `split_text` does; returns `(piece, start_offset)`."""
-    max_chars = policy.max_chars
-    target = min(policy.target_chars, max_chars)
+    limits = _Limits.of(policy)
     units: list[Span] = []
     for span in spans:
-        units.extend(_refine(text, span, 0, max_chars))
-    return [(text[start:end], start) for start, end in _pack(units, target)]
+        units.extend(_refine(text, span, 0, limits))
+    return [(text[start:end], start) for start, end in _pack(text, units, limits)]
+
+
+def with_overlap(
+    text: str, pieces: Sequence[tuple[str, int]], policy: ChunkPolicy
+) -> list[tuple[str, int, int]]:
+    """Pieces of `text` (as `split_text` gives them) extended backwards by an overlap
+    prefix that repeats the end of the previous piece, as `(chunk, start, overlap)`.
+
+    `chunk` is `text[start:...]` and `chunk[overlap:]` is the piece. The prefix has at
+    most `policy.overlap_chars` characters, starts at a word when there is one to
+    start at, and never takes a chunk over the policy's maximum size.
+    """
+    limits = _Limits.of(policy)
+    result: list[tuple[str, int, int]] = []
+    previous_start: int | None = None
+    for piece, start in pieces:
+        end = start + len(piece)
+        cut = start
+        budget = min(policy.overlap_chars, limits.max_chars - len(piece))
+        if previous_start is not None and budget > 0:
+            cut = _overlap_start(text, max(previous_start, start - budget), start)
+            while cut < start and not limits.fits(text, cut, end):
+                cut = _next_word(text, cut, start)
+        result.append((text[cut:end], cut, start - cut))
+        previous_start = start
+    return result
+
+
+def _overlap_start(text: str, cut: int, stop: int) -> int:
+    if cut > 0 and not text[cut - 1].isspace() and not text[cut].isspace():
+        boundary = next((i for i in range(cut, stop) if text[i].isspace()), None)
+        if boundary is not None:  # else no word to start at (CJK, hard splits): cut as is
+            cut = boundary
+    while cut < stop and text[cut].isspace():
+        cut += 1
+    return cut
+
+
+def _next_word(text: str, pos: int, stop: int) -> int:
+    while pos < stop and not text[pos].isspace():
+        pos += 1
+    while pos < stop and text[pos].isspace():
+        pos += 1
+    return pos
 
 
 def line_windows(
@@ -85,16 +211,16 @@ def line_windows(
     lines, as `(text, start_line, end_line)`; a line over the maximum is split."""
     text = "\n".join(lines)
     index = LineIndex(text, first_line)
-    target = min(policy.target_chars, policy.max_chars)
+    limits = _Limits.of(policy)
     units: list[Span] = []
     for start, end in _paragraphs(text, 0, len(text)):
-        if end - start <= target:
+        if limits.within_target(text, start, end):
             units.append((start, end))
             continue
         for line in _lines(text, start, end):
-            units.extend(_refine(text, line, _SENTENCE_LEVEL, policy.max_chars))
+            units.extend(_refine(text, line, _SENTENCE_LEVEL, limits))
     windows = []
-    for start, end in _pack(units, target):
+    for start, end in _pack(text, units, limits):
         start_line, end_line = index.lines_of(start, end)
         windows.append((text[start:end], start_line, end_line))
     return windows
@@ -196,26 +322,45 @@ _LEVELS: tuple[Callable[[str, int, int], list[Span]], ...] = (
 _SENTENCE_LEVEL = _LEVELS.index(_sentences)
 
 
-def _refine(text: str, span: Span, level: int, max_chars: int) -> list[Span]:
+def _refine(text: str, span: Span, level: int, limits: _Limits) -> list[Span]:
     start, end = span
-    if end - start <= max_chars:
+    if limits.fits(text, start, end):
         return [span]
     if level >= len(_LEVELS):
-        return [(pos, min(pos + max_chars, end)) for pos in range(start, end, max_chars)]
+        return _hard_split(text, start, end, limits)
     parts = _LEVELS[level](text, start, end)
     if parts == [span]:
-        return _refine(text, span, level + 1, max_chars)
+        return _refine(text, span, level + 1, limits)
     refined: list[Span] = []
     for part in parts:
-        refined.extend(_refine(text, part, level + 1, max_chars))
+        refined.extend(_refine(text, part, level + 1, limits))
     return refined
 
 
-def _pack(units: Sequence[Span], target: int) -> list[Span]:
-    """Merge consecutive units while the merged extent stays within `target`."""
+def _hard_split(text: str, start: int, end: int, limits: _Limits) -> list[Span]:
+    step = limits.max_chars
+    if limits.counter is None:
+        return [(pos, min(pos + step, end)) for pos in range(start, end, step)]
+    spans: list[Span] = []
+    pos = start
+    while pos < end:
+        low, high = pos + 1, min(pos + step, end)  # the longest fitting prefix, at least 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if limits.fits(text, pos, middle):
+                low = middle
+            else:
+                high = middle - 1
+        spans.append((pos, low))
+        pos = low
+    return spans
+
+
+def _pack(text: str, units: Sequence[Span], limits: _Limits) -> list[Span]:
+    """Merge consecutive units while the merged extent stays within the target."""
     packed: list[Span] = []
     for start, end in units:
-        if packed and end - packed[-1][0] <= target:
+        if packed and limits.within_target(text, packed[-1][0], end):
             packed[-1] = (packed[-1][0], end)
         else:
             packed.append((start, end))
