@@ -1,0 +1,169 @@
+"""Terminal progress: the rich bar on a terminal, plain lines otherwise, stderr only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from io import StringIO
+
+import pytest
+from rich.console import Console
+
+from flows.cli.progress import (
+    PlainProgressListener,
+    RichProgressListener,
+    terminal_progress,
+)
+from ingest.progress import ProgressReporter
+from tests.conftest import REPO_ROOT
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _reporter(clock: FakeClock) -> ProgressReporter:
+    reporter = ProgressReporter(clock=clock)
+    reporter.set_total("fetch", 100)
+    reporter.add_total("store", 40)
+    return reporter
+
+
+def test_plain_lines_every_few_seconds_and_at_the_end() -> None:
+    clock = FakeClock()
+    reporter = _reporter(clock)
+    out = StringIO()
+    listener = PlainProgressListener(out, interval_s=5.0, clock=clock)
+    for second in range(1, 13):  # snapshots every second for 12 s
+        clock.now = float(second)
+        reporter.advance("fetch", 5)
+        reporter.advance("store", 2)
+        listener(reporter.snapshot())
+    listener(reporter.finish())
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4  # at 1 s, 6 s, 11 s, and the final one
+    assert lines[0].startswith("progress: fetch 5/100 (")
+    assert "store 2/40+" in lines[0]
+    assert "ETA" in lines[1]
+    assert "fetch 60/100" in lines[-1]
+    assert "done in" in lines[-1]
+
+
+def test_plain_listener_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = FakeClock()
+    reporter = _reporter(clock)
+    reporter.advance("fetch")
+    PlainProgressListener(clock=clock)(reporter.finish())
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "fetch 1/100" in captured.err
+
+
+def test_rich_listener_draws_a_bar_per_phase() -> None:
+    clock = FakeClock()
+    reporter = _reporter(clock)
+    out = StringIO()
+    console = Console(force_terminal=True, file=out, width=110, color_system="standard")
+    listener = RichProgressListener(console)
+    clock.now = 2.0
+    reporter.advance("fetch", 50)
+    listener(reporter.snapshot())
+    drawn = out.getvalue()
+    assert "fetch" in drawn
+    assert "store" in drawn
+    assert "━" in drawn
+    assert "50/100" in drawn
+    assert "ETA 2s" in drawn
+    assert "25.0/s" in drawn
+    listener(reporter.finish())
+    assert "done" in out.getvalue()
+    listener(reporter.snapshot())  # after the end: nothing more, no error
+    listener.close()
+
+
+def test_terminal_progress_picks_the_bar_only_on_a_terminal() -> None:
+    terminal = Console(force_terminal=True, file=StringIO())
+    piped = Console(force_terminal=False, file=StringIO())
+    assert isinstance(terminal_progress(terminal), RichProgressListener)
+    assert isinstance(terminal_progress(piped), PlainProgressListener)
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from rich.console import Console
+    from flows.cli.progress import terminal_progress
+    from ingest.progress import ProgressReporter
+
+    listener = terminal_progress(Console(stderr=True), interval_s=0.0)
+    with ProgressReporter([listener], max_rate_hz=50) as reporter:
+        reporter.set_total("fetch", 30)
+        for _ in range(30):
+            reporter.advance("fetch")
+            time.sleep(0.005)
+    print('{"ok": true}')
+    """
+)
+
+
+def _run_piped() -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
+    return subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=60,
+        check=True,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_under_a_pseudo_terminal_stderr_shows_the_bar_and_stdout_stays_clean() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT], stdout=subprocess.PIPE, stderr=follower, env=env
+    )
+    os.close(follower)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        stdout, _ = child.communicate(timeout=60)
+    finally:
+        os.close(leader)
+        if child.poll() is None:
+            child.kill()
+    terminal = b"".join(chunks).decode("utf-8", "replace")
+    assert child.returncode == 0, terminal
+    assert "━" in terminal
+    assert "30/30" in terminal
+    assert stdout == b'{"ok": true}\n'
+
+
+def test_piped_stderr_gets_plain_lines_and_stdout_stays_clean() -> None:
+    done = _run_piped()
+    err = done.stderr.decode()
+    assert done.stdout == b'{"ok": true}\n'
+    assert "━" not in err
+    assert "\x1b[" not in err
+    lines = err.splitlines()
+    assert lines
+    assert all(line.startswith("progress: fetch") for line in lines)
+    assert "30/30" in lines[-1]
+    assert "done in" in lines[-1]
