@@ -1,0 +1,157 @@
+"""Runs killed with SIGKILL at random points, then run again: the store ends exactly as
+after a clean run, and completed batches are not executed again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+ITERATIONS = 6
+FILES = 600
+BATCH = 20
+
+
+def _corpus(root: Path) -> None:
+    from benchmarks.corpus import generate_corpus
+
+    generate_corpus(root, FILES, seed=7)
+
+
+def _start(corpus: Path, store: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-c",
+        "from flows.cli import main; main()",
+        "fs",
+        str(corpus),
+        "--store",
+        str(store),
+        "--batch-size",
+        str(BATCH),
+        "--concurrency",
+        "2",
+        "--json",
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _snapshot(store: Path) -> dict[str, Any]:
+    from ingest.store import open_store
+
+    with open_store(str(store)) as opened:
+        assert opened.check() == []
+        records = list(opened.iter_export(include_deleted=True))
+        uris = [record.uri for record in records]
+        assert len(uris) == len(set(uris)), "a document is stored twice"
+        return {
+            record.uri: (
+                record.content_hash,
+                record.deleted,
+                [
+                    (chunk.seq, chunk.text, chunk.metadata.get("chunk_id"))
+                    for chunk in record.chunks
+                ],
+            )
+            for record in records
+        }
+
+
+async def _task_states(api: str, flow_run_id: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async with get_client() as client:
+        runs = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return [run.state.name for run in runs if run.state is not None]
+
+
+async def _latest_flow_run_ids(after: float) -> list[str]:
+    from datetime import UTC, datetime
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+    )
+
+    since = datetime.fromtimestamp(after, UTC)
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                expected_start_time=FlowRunFilterExpectedStartTime(after_=since)
+            )
+        )
+    return [str(run.id) for run in runs]
+
+
+def test_killed_runs_resume_to_the_clean_result(prefect_api: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    _corpus(corpus)
+    env = dict(
+        os.environ,
+        PREFECT_API_URL=prefect_api,
+        INGEST_HOME=str(tmp_path / "home"),
+        INGEST_RESULTS_DIR=str(tmp_path / "results"),
+    )
+    clean_store = tmp_path / "clean.db"
+    clean = _start(corpus, clean_store, env)
+    out, err = clean.communicate(timeout=300)
+    assert clean.returncode == 0, err
+    clean_report = json.loads(out)
+    expected = _snapshot(clean_store)
+    total_batches = -(-(clean_report["counts"]["discovered"]) // BATCH)
+    assert clean_report["counts"]["failed"] == 0
+    print(f"clean run: {clean_report['duration_s']} s in the flow")
+
+    rng = random.Random(20261129)
+    killed_mid_run = 0
+    for iteration in range(ITERATIONS):
+        store = tmp_path / f"killed-{iteration}.db"
+        results = tmp_path / f"results-{iteration}"
+        run_env = dict(env, INGEST_RESULTS_DIR=str(results))
+        started = time.time()
+        victim = _start(corpus, store, run_env)
+        time.sleep(rng.uniform(2.0, 5.5))
+        if victim.poll() is None:
+            victim.send_signal(signal.SIGKILL)
+            killed_mid_run += 1
+        victim.communicate(timeout=60)
+        killed_ids = asyncio.run(_latest_flow_run_ids(started))
+
+        retry = _start(corpus, store, run_env)
+        out, err = retry.communicate(timeout=300)
+        assert retry.returncode == 0, err
+        report = json.loads(out)
+        assert report["counts"]["failed"] == 0
+        assert _snapshot(store) == expected, f"iteration {iteration}: store differs"
+
+        retry_states = asyncio.run(_task_states(prefect_api, report["run_id"]))
+        executed = retry_states.count("Completed")
+        done_before = 0
+        for run_id in killed_ids:
+            if run_id != report["run_id"]:
+                done_before += asyncio.run(_task_states(prefect_api, run_id)).count("Completed")
+        print(
+            f"iteration {iteration}: {done_before} batches done before the kill, "
+            f"{executed} executed and {retry_states.count('Cached')} cached in the retry, "
+            f"of {total_batches}"
+        )
+        assert executed + retry_states.count("Cached") <= total_batches
+        assert executed <= total_batches - done_before, (executed, done_before, retry_states)
+    assert killed_mid_run >= ITERATIONS // 2, "the kills came too late to test anything"
