@@ -18,6 +18,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from ingest.models import BatchResult, SourceItem, Stage
 from ingest.pipeline import is_current
 from ingest.processors import pipeline_version
+from ingest.progress import (
+    ProgressReporter,
+    attached_listeners,
+    end_discovery,
+    record_batch,
+    record_discovered,
+)
 from ingest.settings import IngestSettings
 from ingest.sources.filesystem import FilesystemSource
 from ingest.store import default_store_path, open_store
@@ -26,6 +33,7 @@ from ingest.validators import check_policy
 from tasks.batch import BatchSpec, configured_batch_task
 
 from .params import FolderSource, RunOptions
+from .progress import PrefectProgressListener
 from .run import batch_result, finish_run, job_key
 
 FLOW_NAME = "ingest-filesystem"
@@ -40,7 +48,7 @@ FLOW_NAME = "ingest-filesystem"
 )
 def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -> State[Any]:
     """Returns the run report (a dict); with failed items the run ends Failed with
-    an `ItemsFailedError` that carries the report."""
+    a `RunFailedError` that carries the report."""
     options = options or RunOptions()
     started = time.perf_counter()
     # Prefect's large, long-lived heap makes every collection slow; items are
@@ -54,7 +62,10 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
     check_policy(options.validation)
     folder = FilesystemSource(config)
     store_url = options.store or settings.store or str(default_store_path())
-    with open_store(store_url) as store:
+    reporter = ProgressReporter(
+        [PrefectProgressListener(f"{FLOW_NAME}-progress"), *attached_listeners()]
+    )
+    with open_store(store_url) as store, reporter:
         version = pipeline_version()
         shaping = source.model_dump(mode="json", exclude={"path"})
         job_id = store.begin_job(
@@ -77,12 +88,12 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             options.retry_delay_s,
         )
         in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
-        for batch in _pending_batches(folder, store, spec, options, totals):
+        for batch in _pending_batches(folder, store, spec, options, totals, reporter):
             if len(in_flight) >= options.concurrency:
-                totals.merge(_wait(*in_flight.popleft(), logger))
+                totals.merge(_wait(*in_flight.popleft(), reporter, logger))
             in_flight.append((batch, batch_task.submit(batch, spec, run_id)))
         while in_flight:
-            totals.merge(_wait(*in_flight.popleft(), logger))
+            totals.merge(_wait(*in_flight.popleft(), reporter, logger))
         return finish_run(
             store,
             flow=FLOW_NAME,
@@ -93,13 +104,22 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             started=started,
             parameters={"source": source.model_dump(), "options": options.model_dump()},
             complete_discovery=True,
+            max_rejected_share=options.max_rejected_share,
+            reporter=reporter,
             logger=logger,
         )
 
 
-def _wait(batch: list[SourceItem], future: PrefectFuture[BatchResult], logger: Any) -> BatchResult:
+def _wait(
+    batch: list[SourceItem],
+    future: PrefectFuture[BatchResult],
+    reporter: ProgressReporter,
+    logger: Any,
+) -> BatchResult:
     future.wait()
-    return batch_result(future.state, batch, logger)
+    result = batch_result(future.state, batch, logger)
+    record_batch(reporter, len(batch), result.counts)
+    return result
 
 
 def _pending_batches(
@@ -108,6 +128,7 @@ def _pending_batches(
     spec: BatchSpec,
     options: RunOptions,
     totals: BatchResult,
+    reporter: ProgressReporter,
 ) -> Iterator[list[SourceItem]]:
     """Discover in pages, count what is already current, yield the rest in batches.
 
@@ -124,15 +145,19 @@ def _pending_batches(
         states = store.lookup(folder.source_id, [item.uri for item in page])
         store.mark_seen(folder.source_id, spec.job_id, [item.uri for item in page])
         totals.counts.discovered += len(page)
+        unchanged = 0
         for item in page:
             state = states.get(item.uri)
             if not spec.full and is_current(item, state) and state and state.job_id != spec.job_id:
-                totals.counts.unchanged += 1
+                unchanged += 1
             else:
                 pending.append(item)
+        totals.counts.unchanged += unchanged
+        record_discovered(reporter, len(page), len(page) - unchanged, unchanged)
         totals.time(Stage.DISCOVER.value, time.perf_counter() - started, 0)
         while len(pending) >= options.batch_size:
             yield pending[: options.batch_size]
             pending = pending[options.batch_size :]
+    end_discovery(reporter)
     if pending:
         yield pending

@@ -60,7 +60,17 @@ class RunOptions(BaseModel):
     )
     retries: int = Field(default=2, ge=0, description="Retries of a batch with transient errors.")
     retry_delay_s: float = Field(default=2.0, ge=0, description="Delay between batch retries.")
-    validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
+    validation: ValidationPolicy = Field(
+        default_factory=ValidationPolicy,
+        description="Which validators run, their limits, strictness, schemas and custom rules.",
+    )
+    max_rejected_share: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="End the run Failed when rejected items exceed this share of the "
+        "discovered ones (0.1 = 10%); empty: never.",
+    )
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
 
     def shaping(self) -> dict[str, object]:

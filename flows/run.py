@@ -12,10 +12,22 @@ from typing import Any
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
-from ingest.errors import IngestError, ItemsFailedError
-from ingest.models import BatchResult, Failure, ItemResult, Outcome, RunReport, SourceItem, Stage
+from ingest.errors import IngestError, ItemsFailedError, TooManyRejectedError
+from ingest.models import (
+    BatchResult,
+    Counts,
+    Failure,
+    ItemResult,
+    Outcome,
+    RunReport,
+    SourceItem,
+    Stage,
+)
+from ingest.progress import ProgressReporter
 from ingest.store.base import Store
 from tasks.batch import BatchIncompleteError
+
+from .progress import publish_run_summary
 
 
 def job_key(**shaping: Any) -> str:
@@ -62,6 +74,13 @@ def _whole_batch_failed(items: list[SourceItem], error: object) -> BatchResult:
     return result
 
 
+def rejected_share_exceeded(counts: Counts, limit: float | None) -> bool:
+    """True when a limit is set and rejected/discovered is above it."""
+    if limit is None or not counts.discovered:
+        return False
+    return counts.rejected > limit * counts.discovered
+
+
 def finish_run(
     store: Store,
     *,
@@ -73,22 +92,32 @@ def finish_run(
     started: float,
     parameters: dict[str, Any],
     complete_discovery: bool,
+    max_rejected_share: float | None,
+    reporter: ProgressReporter,
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> State[Any]:
     """Tombstone (only after a complete discovery), record the run, close the job
-    when nothing failed, and return the final state carrying the report."""
+    when nothing failed, and return the final state carrying the report.
+
+    The run ends Failed when items failed (the job stays open: the run is resumable),
+    or when the rejected share is above `max_rejected_share` (the job is closed:
+    rejections are final for their content).
+    """
     if complete_discovery:
-        totals.counts.deleted += len(store.tombstone_unseen(source_id, job_id, run_id))
+        deleted = len(store.tombstone_unseen(source_id, job_id, run_id))
+        totals.counts.deleted += deleted
+        reporter.record_outcome(Outcome.DELETED, deleted)
     else:
         logger.warning("discovery was not complete: nothing is marked deleted in this run")
     discover = totals.phases.get(Stage.DISCOVER.value)
     if discover is not None:
         discover.items = totals.counts.discovered
     failed = totals.counts.failed
+    too_many_rejected = rejected_share_exceeded(totals.counts, max_rejected_share)
     report = RunReport(
         run_id=run_id,
         flow=flow,
-        state="Failed" if failed else "Completed",
+        state="Failed" if failed or too_many_rejected else "Completed",
         counts=totals.counts,
         failures=totals.failures,
         rejected=totals.rejected,
@@ -96,9 +125,15 @@ def finish_run(
         phases=totals.phases,
     )
     store.record_run(report, job_id, source_id, parameters)
+    reporter.finish()
+    publish_run_summary(report)
     if failed:
-        error = ItemsFailedError(report)
+        error: IngestError = ItemsFailedError(report)
         return Failed(message=str(error), data=error)
     store.finish_job(job_id)
+    if too_many_rejected and max_rejected_share is not None:
+        error = TooManyRejectedError(report, max_rejected_share)
+        logger.error("%s", error)
+        return Failed(message=str(error), data=error)
     summary = ", ".join(f"{k} {v}" for k, v in report.counts.model_dump().items() if v)
     return Completed(message=summary, data=report.model_dump(mode="json"))

@@ -18,6 +18,13 @@ from prefect.runtime import flow_run
 
 from ingest.models import BatchResult, Stage
 from ingest.processors import pipeline_version
+from ingest.progress import (
+    ProgressReporter,
+    attached_listeners,
+    end_discovery,
+    record_batch,
+    record_discovered,
+)
 from ingest.settings import IngestSettings
 from ingest.sources.web import CrawledPage, WebSource, WebSourceConfig
 from ingest.sources.web.crawler import validators_from_fingerprint
@@ -30,6 +37,7 @@ from tasks.batch import BatchSettings
 from tasks.web import ingest_pages
 
 from .params import RunOptions
+from .progress import PrefectProgressListener
 from .run import finish_run, job_key, result_of
 
 FLOW_NAME = "ingest-web"
@@ -43,7 +51,7 @@ FLOW_NAME = "ingest-web"
 )
 async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -> State[Any]:
     """Returns the run report (a dict); with failed pages the run ends Failed with an
-    `ItemsFailedError` that carries the report."""
+    `RunFailedError` that carries the report."""
     options = options or RunOptions(batch_size=50)
     started = time.perf_counter()
     gc.freeze()
@@ -53,7 +61,10 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
     site.check()
     check_policy(options.validation)
     store_url = options.store or settings.store or str(default_store_path())
-    with open_store(store_url) as store:
+    reporter = ProgressReporter(
+        [PrefectProgressListener(f"{FLOW_NAME}-progress"), *attached_listeners()]
+    )
+    with open_store(store_url) as store, reporter:
         web = WebSource(site)
         web.validators = _stored_validators(store, web.source_id)
         version = pipeline_version()
@@ -75,7 +86,9 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
         async def ingest(pages: list[CrawledPage]) -> BatchResult:
             state = await ingest_pages(pages, batch_settings, run_id, return_state=True)
             value = await state.aresult(raise_on_failure=False)
-            return result_of(value, [page.item for page in pages], logger)
+            result = result_of(value, [page.item for page in pages], logger)
+            record_batch(reporter, len(pages), result.counts)
+            return result
 
         async with web:
             crawl_started = time.perf_counter()
@@ -83,12 +96,14 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
                 uris = [page.item.uri for page in pages]
                 store.mark_seen(web.source_id, job_id, uris)
                 totals.counts.discovered += len(pages)
+                record_discovered(reporter, len(pages), len(pages))
                 while len(in_flight) >= options.concurrency:
                     done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
                         in_flight.discard(task)
                         totals.merge(task.result())
                 in_flight.add(asyncio.create_task(ingest(pages)))
+            end_discovery(reporter)
             for result in await asyncio.gather(*in_flight):
                 totals.merge(result)
             totals.time(Stage.DISCOVER.value, time.perf_counter() - crawl_started, 0)
@@ -104,6 +119,8 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
             started=started,
             parameters={"site": site.model_dump(), "options": options.model_dump()},
             complete_discovery=complete,
+            max_rejected_share=options.max_rejected_share,
+            reporter=reporter,
             logger=logger,
         )
 

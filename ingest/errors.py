@@ -9,7 +9,9 @@
     ├── ProcessingError          a processor could not turn content into a document
     ├── StoreError               the store could not read or write
     ├── AuthenticationError      credentials missing, wrong or refused
-    └── ItemsFailedError         a run ended with failed items (carries the report)
+    └── RunFailedError           a run ended Failed (carries the report)
+        ├── ItemsFailedError     some items failed: resumable
+        └── TooManyRejectedError more rejected than the run allows
 
 Every error carries structured context and builds its own message from it, so a
 log line or a report entry always names the item and the stage.
@@ -122,20 +124,12 @@ class AuthenticationError(IngestError):
     default_stage = "fetch"
 
 
-class ItemsFailedError(IngestError):
-    """A run ended with failed items; `report` is its full run report.
+class RunFailedError(IngestError):
+    """A run ended Failed; `report` is its full run report."""
 
-    The run is resumable: running it again (or retrying it) redoes only what
-    did not complete.
-    """
-
-    def __init__(self, report: Any) -> None:
-        failed = report.counts.failed
+    def __init__(self, message: str, report: Any, *, retryable: bool, **extra: Any) -> None:
         super().__init__(
-            f"{failed} item(s) failed; run again or retry the run to resume",
-            stage="run",
-            retryable=True,
-            details={"report": report},
+            message, stage="run", retryable=retryable, details={"report": report, **extra}
         )
 
     @property
@@ -144,3 +138,34 @@ class ItemsFailedError(IngestError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.report,))
+
+
+class ItemsFailedError(RunFailedError):
+    """A run ended with failed items. It is resumable: running it again (or retrying
+    it) redoes only what did not complete."""
+
+    def __init__(self, report: Any) -> None:
+        super().__init__(
+            f"{report.counts.failed} item(s) failed; run again or retry the run to resume",
+            report,
+            retryable=True,
+        )
+
+
+class TooManyRejectedError(RunFailedError):
+    """The rejected share of a run is above the allowed maximum. Rejections are final
+    for their content, so running again would reject the same items."""
+
+    def __init__(self, report: Any, limit: float) -> None:
+        counts = report.counts
+        super().__init__(
+            f"{counts.rejected} of {counts.discovered} item(s) rejected "
+            f"({counts.rejected / counts.discovered:.1%}), more than the maximum rejected "
+            f"share of {limit:.1%}; see the rejected items in the report",
+            report,
+            retryable=False,
+            limit=limit,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.report, self.details["limit"]))

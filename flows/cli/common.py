@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from ingest.errors import ConfigurationError, ItemsFailedError
+from ingest.errors import ConfigurationError, RunFailedError
 from ingest.models import RunReport
 
-from .app import ExitCode, fail_usage
+from .app import ExitCode, err_console, fail_usage
 from .options import parse_schema_mappings
 
 T = TypeVar("T")
@@ -36,6 +36,35 @@ StrictOption = Annotated[
 SchemaOption = Annotated[
     list[str] | None,
     typer.Option("--schema", help="GLOB=SCHEMA_FILE: validate matching JSON files."),
+]
+ValidatorOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--validator",
+        metavar="NAME",
+        help="Run only this validator (repeatable; e.g. text, json); default: all.",
+    ),
+]
+SkipValidatorOption = Annotated[
+    list[str] | None,
+    typer.Option("--skip-validator", metavar="NAME", help="Never run this validator (repeatable)."),
+]
+CustomValidatorOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--custom-validator",
+        metavar="PKG.MOD:CALLABLE",
+        help="Also run this Python callable on every item (repeatable).",
+    ),
+]
+MaxRejectedShareOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-rejected-share",
+        metavar="SHARE",
+        help="End the run Failed (exit 1) when more than this share (0..1) of the "
+        "discovered items is rejected.",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the run report as JSON on stdout.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")]
@@ -63,7 +92,13 @@ def run_options(
     full: bool,
     strict: bool,
     schema: list[str] | None,
+    validator: list[str] | None = None,
+    skip_validator: list[str] | None = None,
+    custom_validator: list[str] | None = None,
+    max_rejected_share: float | None = None,
 ) -> Any:
+    """The flow's RunOptions; raises ConfigurationError (or pydantic's ValidationError)
+    for anything wrong, including validators, custom rules and schemas that cannot load."""
     from flows.params import RunOptions
     from ingest.store import parse_store_url
     from ingest.validators import ValidationPolicy, check_policy
@@ -74,27 +109,44 @@ def run_options(
         batch_size=batch_size,
         concurrency=concurrency,
         full=full,
-        validation=ValidationPolicy(strict=strict, schemas=parse_schema_mappings(schema or [])),
+        validation=ValidationPolicy(
+            enabled=validator or None,
+            disabled=skip_validator or [],
+            strict=strict,
+            schemas=parse_schema_mappings(schema or []),
+            custom=custom_validator or [],
+        ),
+        max_rejected_share=max_rejected_share,
     )
     check_policy(options.validation)
     return options
 
 
 def run_and_exit(run: Callable[[], Any], as_json: bool) -> None:
-    """Run a flow (returning its final state), print its report, exit by the contract."""
-    report = report_of(run())
+    """Run a flow (returning its final state) with progress on stderr, print its
+    report, exit by the contract."""
+    from ingest.progress import progress_listeners
+
+    from .progress import terminal_progress
+
+    with terminal_progress(err_console) as listener, progress_listeners(listener):
+        state = run()
+    report = report_of(state)
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
         print_report(report, Console())
-    raise typer.Exit(ExitCode.ITEMS_FAILED if report.counts.failed else ExitCode.OK)
+    if report.state == "Failed" and not report.counts.failed:
+        err_console.print(f"[bold red]run failed:[/] {state.message}")
+    failed = report.counts.failed or report.state == "Failed"
+    raise typer.Exit(ExitCode.ITEMS_FAILED if failed else ExitCode.OK)
 
 
 def report_of(state: Any) -> RunReport:
     data = state.result(raise_on_failure=False)
     if isinstance(data, dict):
         return RunReport.model_validate(data)
-    if isinstance(data, ItemsFailedError):
+    if isinstance(data, RunFailedError):
         return RunReport.model_validate(data.report)
     if isinstance(data, BaseException):
         raise data

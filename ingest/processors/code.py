@@ -7,7 +7,6 @@ import ast
 import dataclasses
 import itertools
 import warnings
-from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from ..chunking import ChunkList, line_windows, normalize_newlines
@@ -28,7 +27,7 @@ class CodeProcessor:
     """Every code language but Python: symbols from a tree-sitter grammar."""
 
     name: ClassVar[str] = "code"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     content_types: ClassVar[tuple[str, ...]] = tuple(t for t in CODE_LANGUAGES if t != PYTHON)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -76,7 +75,7 @@ class PythonProcessor:
     on their own), module-level code in between; line windows when it does not parse."""
 
     name: ClassVar[str] = "python"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     content_types: ClassVar[tuple[str, ...]] = (PYTHON,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -99,7 +98,7 @@ def _python_document(content: FetchedContent, text: str, policy: ChunkPolicy) ->
         docstring = _first_line(ast.get_docstring(tree))
         if docstring:
             metadata["docstring"] = docstring
-        # Python output is unchanged from processor version 1: no merging, no language.
+        # Python keeps every symbol in its own chunk: no merging.
         chunker = _SymbolChunker(chunks, lines, policy, None, merge=False, header_docstrings=False)
         chunker.add(symbols, _stem(content))
     return build_document(
@@ -112,7 +111,8 @@ def _python_document(content: FetchedContent, text: str, policy: ChunkPolicy) ->
 
 
 def _stem(content: FetchedContent) -> str:
-    return PurePosixPath(file_name(content)).stem or "<module>"
+    # Not the file's name: a module `serve.py` may define a function `serve`.
+    return "<module>"
 
 
 def _symbol_list(symbols: list[Symbol]) -> list[dict[str, Any]]:

@@ -79,11 +79,11 @@ def test_python_golden(make_content):
         "docstring": "Module doc.",
     }
     assert located(doc) == [
-        ('"""Module doc.', "sample", "module", 1, 9, None),
+        ('"""Module doc.', "<module>", "module", 1, 9, None),
         ("# Explains f.", "f", "function", 12, 16, "Return x."),
         ("async def g():", "g", "function", 19, 21, None),
         ("class Small:", "Small", "class", 24, 28, "A small class."),
-        ('if __name__ == "__main__":', "sample", "module", 31, 32, None),
+        ('if __name__ == "__main__":', "<module>", "module", 31, 32, None),
     ]
     assert doc.chunks[1].text == (
         '# Explains f.\n@decorator\ndef f(x):\n    """Return x."""\n    return x'
@@ -108,7 +108,10 @@ def test_a_large_function_becomes_line_windows_named_after_it(make_content):
     doc = process(make_content, text, ChunkPolicy(target_chars=60, max_chars=100))
     assert {c.metadata["symbol"] for c in doc.chunks} == {"long"}
     assert [(c.metadata["start_line"], c.metadata["end_line"]) for c in doc.chunks] == [
-        (1, 3), (4, 5), (6, 7), (8, 9)
+        (1, 3),
+        (4, 5),
+        (6, 7),
+        (8, 9),
     ]
 
 

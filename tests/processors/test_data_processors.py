@@ -45,7 +45,9 @@ def test_json_array_is_chunked_in_line_windows(make_content):
     assert doc.metadata == {"top_level_type": "array", "length": 8}
     assert doc.title is None
     assert [(c.metadata["start_line"], c.metadata["end_line"]) for c in doc.chunks] == [
-        (1, 4), (5, 7), (8, 10)
+        (1, 4),
+        (5, 7),
+        (8, 10),
     ]
     assert "".join(c.text for c in doc.chunks).replace("\n", "") == doc.text.replace("\n", "")
 
@@ -149,7 +151,7 @@ def test_xml_external_entity_is_refused(make_content):
 
 
 def test_xml_doctype_without_entities_is_fine(make_content):
-    doc = process(make_content, '<!DOCTYPE r [<!ELEMENT r (#PCDATA)>]><r>ok</r>', XML)
+    doc = process(make_content, "<!DOCTYPE r [<!ELEMENT r (#PCDATA)>]><r>ok</r>", XML)
     assert doc.text == "ok"
 
 

@@ -141,7 +141,9 @@ def test_text_before_any_heading_and_title_from_h1(make_content):
     assert doc.metadata["lang"] is None
     assert doc.metadata["canonical"] is None
     assert [(c.text, c.metadata["heading_path"]) for c in doc.chunks] == [
-        ("lead", []), ("One\n\nx", ["One"]), ("Two\n\ny", ["One", "Two"])
+        ("lead", []),
+        ("One\n\nx", ["One"]),
+        ("Two\n\ny", ["One", "Two"]),
     ]
 
 
@@ -167,9 +169,7 @@ def test_large_pages_are_read_by_a_linear_walk(make_content, monkeypatch):
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "text", ["", "   ", "<!-- only -->", "<nav>menu</nav>", "\x00<p>\x00</p>"]
-)
+@pytest.mark.parametrize("text", ["", "   ", "<!-- only -->", "<nav>menu</nav>", "\x00<p>\x00</p>"])
 def test_pages_without_content_give_an_empty_document(make_content, text):
     doc = process(make_content, text)
     assert doc.chunks == [] or all(c.text.strip() for c in doc.chunks)

@@ -111,7 +111,9 @@ def test_title_falls_back_to_the_first_h1(make_content):
     doc = process(make_content, "## Sub first\n\nSetext title\n===\n\n# Later\n")
     assert doc.title == "Setext title"
     assert [c.metadata["heading_path"] for c in doc.chunks] == [
-        ["Sub first"], ["Setext title"], ["Later"]
+        ["Sub first"],
+        ["Setext title"],
+        ["Later"],
     ]
 
 
@@ -138,5 +140,10 @@ def test_a_fence_longer_than_the_maximum_is_split_by_lines(make_content):
     assert all(len(c.text) <= SMALL.max_chars for c in doc.chunks)
     assert "".join(c.text for c in doc.chunks).replace("\n", "") == text.replace("\n", "")
     assert [(c.metadata["start_line"], c.metadata["end_line"]) for c in doc.chunks] == [
-        (1, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14)
+        (1, 4),
+        (5, 6),
+        (7, 8),
+        (9, 10),
+        (11, 12),
+        (13, 14),
     ]

@@ -26,8 +26,7 @@ def repository_files(suffix: str) -> list[Path]:
         path
         for path in REPO.rglob(f"*{suffix}")
         if not any(
-            part in SKIPPED or part.startswith(".")
-            for part in path.relative_to(REPO).parts[:-1]
+            part in SKIPPED or part.startswith(".") for part in path.relative_to(REPO).parts[:-1]
         )
     )
 
@@ -62,8 +61,8 @@ def first_lines(node: ast.stmt, lines: list[str]) -> set[int]:
 
 def names(chunk, name: str) -> bool:
     symbol = chunk.metadata.get("symbol", "")
-    return symbol == name or symbol.startswith(name + ".") or name in chunk.metadata.get(
-        "symbols", ()
+    return (
+        symbol == name or symbol.startswith(name + ".") or name in chunk.metadata.get("symbols", ())
     )
 
 

@@ -13,9 +13,7 @@ from ingest.processors import ChunkPolicy, processor_for
 
 ALL_TYPES = [TEXT, MARKDOWN, HTML, JSON, CSV, XML, *CODE_LANGUAGES]
 SMALL = ChunkPolicy(target_chars=60, max_chars=120)
-PROPERTY = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 policies = st.builds(
     lambda target, extra: ChunkPolicy(target_chars=target, max_chars=max(100, target + extra)),
     st.integers(50, 400),
@@ -55,8 +53,9 @@ def test_any_text_gives_a_document_or_a_processing_error(make_content, content_t
 @PROPERTY
 @given(
     text=st.text(st.characters(codec="utf-8"), max_size=1500)
-    | st.lists(st.sampled_from(["# H", "## I", "", "word " * 30, "```", "- item", "a.  b!"]))
-    .map("\n".join),
+    | st.lists(st.sampled_from(["# H", "## I", "", "word " * 30, "```", "- item", "a.  b!"])).map(
+        "\n".join
+    ),
     policy=policies,
 )
 def test_chunks_cover_the_text_in_order(make_content, content_type, text, policy):

@@ -47,6 +47,6 @@ def test_pipeline_version_is_stable_and_names_every_processor(monkeypatch):
     assert version == pipeline_version()
     assert version.startswith(ingest.__version__ + ";")
     assert "markdown:1" in version
-    assert "python:1" in version
+    assert "python:2" in version
     monkeypatch.setattr(type(processors.get("markdown")), "version", "2")
     assert pipeline_version() != version

@@ -47,8 +47,9 @@ def test_without_overlap_there_is_no_overlap_metadata(make_content):
 @settings(max_examples=200, deadline=None)
 @given(
     text=st.text(max_size=1500)
-    | st.lists(st.sampled_from(["", "word " * 30, "a.  b!", "x" * 130, "\u6f22\u5b57" * 70]))
-    .map("\n".join),
+    | st.lists(st.sampled_from(["", "word " * 30, "a.  b!", "x" * 130, "\u6f22\u5b57" * 70])).map(
+        "\n".join
+    ),
     target=st.integers(50, 300),
     extra=st.integers(0, 300),
     overlap=st.integers(0, 150),
