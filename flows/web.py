@@ -127,15 +127,14 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
 
 def _stored_validators(store: Store, source_id: str) -> ValidatorsLookup:
     """The crawler asks, per URL, for the stored ETag/Last-Modified to send a
-    conditional request."""
-
-    def lookup(url: str) -> tuple[str | None, str | None] | None:
-        state = store.lookup(source_id, [url]).get(url)
-        if state is None or state.deleted:
-            return None
-        return validators_from_fingerprint(state.fingerprint)
-
-    return lookup
+    conditional request; they are read once per run (a crawl is bounded by
+    max_pages), not with one query per URL on the event loop."""
+    known = {
+        state.uri: validators_from_fingerprint(state.fingerprint)
+        for state in store.iter_items(source_id)
+        if not state.deleted and state.fingerprint
+    }
+    return known.get
 
 
 def _log_refusals(web: WebSource, logger: Any) -> None:

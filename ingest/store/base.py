@@ -62,6 +62,10 @@ class Store(ABC):
         """Current state of the given items; unknown uris are absent."""
 
     @abstractmethod
+    def iter_items(self, source_id: str) -> Iterator[StoredState]:
+        """Every item of the source, deleted ones included, ordered by uri."""
+
+    @abstractmethod
     def write_batch(
         self, source_id: str, job_id: str, run_id: str, writes: list[ItemWrite]
     ) -> None:
