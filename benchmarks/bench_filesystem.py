@@ -9,7 +9,9 @@ processes, side by side in one run:
 - `flow`: the `ingest-filesystem` Prefect flow (ephemeral API unless
   PREFECT_API_URL is set; the server start is excluded from files/s, which is
   taken from the flow's own run report);
-- `flow, unchanged`: a second flow run over the same corpus and store.
+- `flow, unchanged`: a second flow run over the same corpus and store;
+- `flow, 2 workers`: the flow with the CPU work in two processes (peak RSS is the
+  flow's process alone).
 Each row: files, seconds, files/s, peak RSS of its process.
 """
 
@@ -47,7 +49,9 @@ def plain_loop(corpus: Path, store_path: Path, batch_size: int) -> dict[str, flo
     return {"files": files, "seconds": time.perf_counter() - started}
 
 
-def flow_run(corpus: Path, store_path: Path, batch_size: int, concurrency: int) -> dict[str, float]:
+def flow_run(
+    corpus: Path, store_path: Path, batch_size: int, concurrency: int, workers: int = 1
+) -> dict[str, float]:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from flows.filesystem import ingest_filesystem
@@ -55,7 +59,12 @@ def flow_run(corpus: Path, store_path: Path, batch_size: int, concurrency: int) 
 
     state = ingest_filesystem(
         source=FolderSource(path=str(corpus)),
-        options=RunOptions(store=str(store_path), batch_size=batch_size, concurrency=concurrency),
+        options=RunOptions(
+            store=str(store_path),
+            batch_size=batch_size,
+            concurrency=concurrency,
+            workers=workers,
+        ),
         return_state=True,
     )
     report = state.result(raise_on_failure=False)
@@ -63,16 +72,18 @@ def flow_run(corpus: Path, store_path: Path, batch_size: int, concurrency: int) 
     return {"files": counts["discovered"], "seconds": report["duration_s"]}
 
 
-def _child(mode: str, corpus: Path, store: Path, batch_size: int, concurrency: int) -> None:
+def _child(mode: str, corpus: Path, store: Path, args: argparse.Namespace) -> None:
     if mode == "plain":
-        result = plain_loop(corpus, store, batch_size)
+        result = plain_loop(corpus, store, args.batch_size)
     else:
-        result = flow_run(corpus, store, batch_size, concurrency)
+        result = flow_run(corpus, store, args.batch_size, args.concurrency, args.workers)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result))
 
 
-def _measure(mode: str, corpus: Path, store: Path, args: argparse.Namespace) -> dict[str, float]:
+def _measure(
+    mode: str, corpus: Path, store: Path, args: argparse.Namespace, workers: int = 1
+) -> dict[str, float]:
     command = [
         sys.executable,
         __file__,
@@ -86,6 +97,8 @@ def _measure(mode: str, corpus: Path, store: Path, args: argparse.Namespace) -> 
         str(args.batch_size),
         "--concurrency",
         str(args.concurrency),
+        "--workers",
+        str(workers),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
@@ -98,12 +111,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["plain", "flow"])
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--store", type=Path)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.corpus, args.store, args.batch_size, args.concurrency)
+        _child(args.child, args.corpus, args.store, args)
         return
 
     from benchmarks.corpus import generate_corpus
@@ -116,6 +130,7 @@ def main() -> None:
             ("plain loop", _measure("plain", corpus, work / "plain.db", args)),
             ("flow", _measure("flow", corpus, work / "flow.db", args)),
             ("flow, unchanged", _measure("flow", corpus, work / "flow.db", args)),
+            ("flow, 2 workers", _measure("flow", corpus, work / "flow2.db", args, workers=2)),
         ]
     print(f"\n{args.files} files, batch size {args.batch_size}, concurrency {args.concurrency}")
     print(f"{'mode':<18}{'files':>8}{'seconds':>10}{'files/s':>10}{'peak MB':>10}")
@@ -127,7 +142,9 @@ def main() -> None:
         )
     base = rows[0][1]["files"] / rows[0][1]["seconds"]
     flow = rows[1][1]["files"] / rows[1][1]["seconds"]
+    two = rows[3][1]["files"] / rows[3][1]["seconds"]
     print(f"flow / plain loop throughput: {flow / base:.2f}")
+    print(f"flow with 2 workers / flow throughput: {two / flow:.2f}")
     print(f"unchanged re-run / full run time: {rows[2][1]['seconds'] / rows[1][1]['seconds']:.2f}")
 
 

@@ -79,6 +79,7 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             validation=options.validation,
             chunking=options.chunking,
             full=options.full,
+            workers=options.workers,
         )
         totals = BatchResult()
         batch_task = configured_batch_task(

@@ -55,6 +55,14 @@ class RunOptions(BaseModel):
     )
     batch_size: int = Field(default=200, ge=1, le=10_000, description="Items per batch task.")
     concurrency: int = Field(default=2, ge=1, le=64, description="Batches in flight at once.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes for the CPU work (decode, validate, process); 1 keeps it in "
+        "the flow's process. Use the number of cores for large runs: workers take a few "
+        "seconds to start.",
+    )
     full: bool = Field(
         default=False, description="Ignore fingerprints and hashes: reprocess every item."
     )

@@ -79,6 +79,7 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
             validation=options.validation,
             chunking=options.chunking,
             full=options.full,
+            workers=options.workers,
         )
         totals = BatchResult()
         in_flight: set[asyncio.Task[BatchResult]] = set()

@@ -10,8 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from .content_types import BINARY, sniff_content_type
 from .decoding import decode_bytes
@@ -36,8 +39,18 @@ from .validators import ValidationPolicy, validate
 
 # ast.parse from several threads at once crashes CPython 3.11, and CPU work in
 # threads gains nothing under the GIL: content work runs one batch at a time
-# per process; parallelism comes from processes.
+# per process; parallelism comes from a process pool (`BatchContext.cpu_pool`).
 _CPU_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Content:
+    """Fetched bytes waiting for the CPU work: decode, validate, process."""
+
+    item: SourceItem
+    data: bytes
+    digest: str
+    live: bool
 
 
 @dataclass
@@ -51,6 +64,7 @@ class BatchContext:
     validation: ValidationPolicy = field(default_factory=ValidationPolicy)
     chunking: ChunkPolicy = field(default_factory=ChunkPolicy)
     full: bool = False
+    cpu_pool: Executor | None = None
 
 
 @dataclass
@@ -67,19 +81,46 @@ class _Timer:
 
 
 def run_batch(items: list[SourceItem], ctx: BatchContext) -> BatchResult:
-    """Take every item to its outcome and commit the batch's writes together."""
+    """Take every item to its outcome and commit the batch's writes together.
+
+    Fetching runs here; the CPU work on fetched content runs in `ctx.cpu_pool`
+    when there is one, else here.
+    """
     result = BatchResult()
     timer = _Timer(result)
     states = ctx.store.lookup(ctx.source.source_id, [item.uri for item in items])
-    writes: list[ItemWrite] = []
-    for item in items:
-        write = _take_item(item, states.get(item.uri), ctx, timer)
-        writes.append(write)
+    taken = [_take_item(item, states.get(item.uri), ctx, timer) for item in items]
+    contents = [entry for entry in taken if isinstance(entry, _Content)]
+    processed = iter(_process_all(contents, ctx, timer))
+    writes = [entry if isinstance(entry, ItemWrite) else next(processed) for entry in taken]
+    for write in writes:
         result.record(_item_result(write))
     with timer.phase(Stage.STORE):
         ctx.store.write_batch(ctx.source.source_id, ctx.job_id, ctx.run_id, writes)
     result.phases[Stage.STORE.value].items = len(writes)
     return result
+
+
+def _process_all(contents: list[_Content], ctx: BatchContext, timer: _Timer) -> list[ItemWrite]:
+    work = partial(process_content, validation=ctx.validation, chunking=ctx.chunking)
+    if ctx.cpu_pool is None or len(contents) < 2:
+        with _CPU_LOCK:
+            done = [work(content) for content in contents]
+    else:
+        try:
+            done = list(ctx.cpu_pool.map(work, contents, chunksize=max(1, len(contents) // 8)))
+        except BrokenExecutor as exc:
+            # A worker died (a parser crashed the process): the items are not done,
+            # and the next run tries them again.
+            crash = IngestError(f"the worker process died: {exc}", retryable=True)
+            return [_failed(c.item, Stage.PROCESS.value, crash, retryable=True) for c in contents]
+    writes: list[ItemWrite] = []
+    for write, validate_s, process_s in done:
+        timer.result.time(Stage.VALIDATE.value, validate_s)
+        if process_s is not None:
+            timer.result.time(Stage.PROCESS.value, process_s)
+        writes.append(write)
+    return writes
 
 
 def is_current(item: SourceItem, state: StoredState | None) -> bool:
@@ -94,7 +135,7 @@ def is_current(item: SourceItem, state: StoredState | None) -> bool:
 
 def _take_item(
     item: SourceItem, state: StoredState | None, ctx: BatchContext, timer: _Timer
-) -> ItemWrite:
+) -> ItemWrite | _Content:
     if is_current(item, state) and state is not None:
         if state.job_id == ctx.job_id:
             # Written by an earlier run of this job (a crash or a retry): report it
@@ -111,49 +152,56 @@ def _take_item(
     if item.problem is not None:
         return _rejected(item, None, [f"{item.problem_code or 'unusable'}: {item.problem}"])
     try:
-        return _fetch_and_process(item, state, ctx, timer)
+        with timer.phase(Stage.FETCH):
+            data = ctx.source.fetch(item)
+            digest = content_hash(data)
     except ItemTooLargeError as exc:
         return _rejected(item, None, [f"too-large: {exc.reason}"])
     except ItemGoneError as exc:
         if state is not None and not state.deleted:
             return ItemWrite(uri=item.uri, outcome=Outcome.DELETED)
         return _rejected(item, None, [f"gone: {exc.reason}"])
-    except ProcessingError as exc:
-        return _rejected(item, None, [f"processing: {exc.reason}"])
     except IngestError as exc:
         return _failed(item, exc.stage or Stage.FETCH.value, exc, exc.retryable)
     except Exception as exc:  # a bug must fail one item, not the batch
-        return _failed(item, Stage.PROCESS.value, exc, retryable=False)
-
-
-def _fetch_and_process(
-    item: SourceItem, state: StoredState | None, ctx: BatchContext, timer: _Timer
-) -> ItemWrite:
-    with timer.phase(Stage.FETCH):
-        data = ctx.source.fetch(item)
-        digest = content_hash(data)
+        return _failed(item, Stage.FETCH.value, exc, retryable=False)
     live = state is not None and not state.deleted
     if live and state is not None and state.content_hash == digest and not ctx.full:
         return _unchanged(item, digest)
-    with _CPU_LOCK:
-        with timer.phase(Stage.VALIDATE):
-            content = _decode(item, data, digest)
-            if content.text is None:
-                return _rejected(item, digest, [_undecodable_reason(content)])
-            verdict = validate(content, ctx.validation)
+    return _Content(item, data, digest, live)
+
+
+def process_content(
+    content: _Content, *, validation: ValidationPolicy, chunking: ChunkPolicy
+) -> tuple[ItemWrite, float, float | None]:
+    """Decode, validate and process fetched content: the item's write, and the
+    seconds spent validating and processing (None when it was not processed).
+    Runs in a worker process too, so it never raises."""
+    started = time.perf_counter()
+    item = content.item
+    try:
+        fetched = _decode(item, content.data, content.digest)
+        if fetched.text is None:
+            return _rejected(item, content.digest, [_undecodable_reason(fetched)]), 0.0, None
+        verdict = validate(fetched, validation)
+        validated = time.perf_counter()
         if not verdict.ok:
-            return _rejected(item, digest, [str(issue) for issue in verdict.errors])
-        with timer.phase(Stage.PROCESS):
-            document = processor_for(content.content_type).process(content, ctx.chunking)
-    _annotate(document, item, content, [str(w) for w in verdict.warnings])
-    outcome = Outcome.UPDATED if live else Outcome.NEW
-    return ItemWrite(
+            errors = [str(issue) for issue in verdict.errors]
+            return _rejected(item, content.digest, errors), validated - started, None
+        document = processor_for(fetched.content_type).process(fetched, chunking)
+    except ProcessingError as exc:
+        return _rejected(item, content.digest, [f"processing: {exc.reason}"]), 0.0, None
+    except Exception as exc:  # a bug must fail one item, not the batch
+        return _failed(item, Stage.PROCESS.value, exc, retryable=False), 0.0, None
+    _annotate(document, item, fetched, [str(w) for w in verdict.warnings])
+    write = ItemWrite(
         uri=item.uri,
-        outcome=outcome,
+        outcome=Outcome.UPDATED if content.live else Outcome.NEW,
         fingerprint=item.fingerprint,
-        content_hash=digest,
+        content_hash=content.digest,
         document=document,
     )
+    return write, validated - started, time.perf_counter() - validated
 
 
 def _decode(item: SourceItem, data: bytes, digest: str) -> FetchedContent:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ingest.errors import IngestError
 from ingest.models import BatchResult, SourceItem
+from ingest.parallel import cpu_pool
 from ingest.pipeline import BatchContext, run_batch
 from ingest.processors.base import ChunkPolicy
 from ingest.sources.base import Source
@@ -33,6 +34,7 @@ class BatchSettings(BaseModel):
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
     full: bool = False
+    workers: int = Field(default=1, description="Processes for content work (not in cache keys).")
 
     def context(self, source: Source, run_id: str) -> BatchContext:
         return BatchContext(
@@ -43,6 +45,7 @@ class BatchSettings(BaseModel):
             validation=self.validation,
             chunking=self.chunking,
             full=self.full,
+            cpu_pool=cpu_pool(self.workers),
         )
 
 

@@ -27,6 +27,9 @@ StoreOption = Annotated[
 ]
 BatchSizeOption = Annotated[int, typer.Option("--batch-size", help="Items per batch task.")]
 ConcurrencyOption = Annotated[int, typer.Option("--concurrency", help="Batches in flight at once.")]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", help="Processes for the CPU work (1: in this process).")
+]
 FullOption = Annotated[
     bool, typer.Option("--full", help="Reprocess everything, ignoring fingerprints.")
 ]
@@ -89,6 +92,7 @@ def run_options(
     store: str | None,
     batch_size: int,
     concurrency: int,
+    workers: int = 1,
     full: bool,
     strict: bool,
     schema: list[str] | None,
@@ -108,6 +112,7 @@ def run_options(
         store=store,
         batch_size=batch_size,
         concurrency=concurrency,
+        workers=workers,
         full=full,
         validation=ValidationPolicy(
             enabled=validator or None,
