@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -12,29 +11,23 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
-from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ingest.models import BatchResult, SourceItem, Stage
 from ingest.pipeline import is_current
-from ingest.processors import pipeline_version
 from ingest.progress import (
     ProgressReporter,
-    attached_listeners,
     end_discovery,
     record_batch,
     record_discovered,
 )
-from ingest.settings import IngestSettings
 from ingest.sources.filesystem import FilesystemSource
-from ingest.store import default_store_path, open_store
+from ingest.store import open_store
 from ingest.store.base import Store
-from ingest.validators import check_policy
 from tasks.batch import BatchSpec, configured_batch_task
 
 from .params import FolderSource, RunOptions
-from .progress import PrefectProgressListener
-from .run import batch_result, finish_run, job_key
+from .run import batch_result, begin_job, finish_run, start_run
 
 FLOW_NAME = "ingest-filesystem"
 
@@ -50,63 +43,46 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
     """Returns the run report (a dict); with failed items the run ends Failed with
     a `RunFailedError` that carries the report."""
     options = options or RunOptions()
-    started = time.perf_counter()
-    # Prefect's large, long-lived heap makes every collection slow; items are
-    # short-lived, so keep the collector off the objects that exist before the run.
-    gc.freeze()
-    settings = IngestSettings()
+    run = start_run(FLOW_NAME, options)
     logger = get_run_logger()
-    run_id = str(flow_run.id or "local")
     config = source.config()
     config.check()
-    check_policy(options.validation)
     folder = FilesystemSource(config)
-    store_url = options.store or settings.store or str(default_store_path())
-    reporter = ProgressReporter(
-        [PrefectProgressListener(f"{FLOW_NAME}-progress"), *attached_listeners()]
-    )
-    with open_store(store_url) as store, reporter:
-        version = pipeline_version()
-        shaping = source.model_dump(mode="json", exclude={"path"})
-        job_id = store.begin_job(
-            folder.source_id, job_key(source=shaping, options=options.shaping(), pipeline=version)
+    with open_store(run.store_url) as store, run.reporter:
+        shared = begin_job(
+            store,
+            folder.source_id,
+            run.store_url,
+            options,
+            source=source.model_dump(mode="json", exclude={"path"}),
         )
-        spec = BatchSpec(
-            source=config,
-            store_url=store_url,
-            job_id=job_id,
-            pipeline_version=version,
-            validation=options.validation,
-            chunking=options.chunking,
-            full=options.full,
-            workers=options.workers,
-        )
+        spec = BatchSpec(**shared.model_dump(), source=config)
         totals = BatchResult()
         batch_task = configured_batch_task(
-            settings.resolved_results_dir(),
-            timedelta(hours=settings.result_ttl_hours),
+            run.settings.resolved_results_dir(),
+            timedelta(hours=run.settings.result_ttl_hours),
             options.retries,
             options.retry_delay_s,
         )
         in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
-        for batch in _pending_batches(folder, store, spec, options, totals, reporter):
+        for batch in _pending_batches(folder, store, spec, options, totals, run.reporter):
             if len(in_flight) >= options.concurrency:
-                totals.merge(_wait(*in_flight.popleft(), reporter, logger))
-            in_flight.append((batch, batch_task.submit(batch, spec, run_id)))
+                totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
+            in_flight.append((batch, batch_task.submit(batch, spec, run.run_id)))
         while in_flight:
-            totals.merge(_wait(*in_flight.popleft(), reporter, logger))
+            totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
         return finish_run(
             store,
             flow=FLOW_NAME,
-            run_id=run_id,
-            job_id=job_id,
+            run_id=run.run_id,
+            job_id=spec.job_id,
             source_id=folder.source_id,
             totals=totals,
-            started=started,
+            started=run.started,
             parameters={"source": source.model_dump(), "options": options.model_dump()},
             complete_discovery=True,
             max_rejected_share=options.max_rejected_share,
-            reporter=reporter,
+            reporter=run.reporter,
             logger=logger,
         )
 

@@ -3,13 +3,16 @@ job, record the run and end in the state of the contract."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
 from ingest.errors import IngestError, ItemsFailedError, TooManyRejectedError
@@ -23,11 +26,62 @@ from ingest.models import (
     SourceItem,
     Stage,
 )
-from ingest.progress import ProgressReporter
+from ingest.processors import pipeline_version
+from ingest.progress import ProgressReporter, attached_listeners
+from ingest.settings import IngestSettings
+from ingest.store import default_store_path
 from ingest.store.base import Store
-from tasks.batch import BatchIncompleteError
+from ingest.validators import check_policy
+from tasks.batch import BatchIncompleteError, BatchSettings
 
-from .progress import publish_run_summary
+from .params import RunOptions
+from .progress import PrefectProgressListener, publish_run_summary
+
+
+@dataclass
+class RunSetup:
+    """What a flow run sets up before its source: settings, ids, store, progress."""
+
+    settings: IngestSettings
+    run_id: str
+    store_url: str
+    reporter: ProgressReporter
+    started: float = field(default_factory=time.perf_counter)
+
+
+def start_run(flow_name: str, options: RunOptions) -> RunSetup:
+    """Check the run's policy (bad settings fail before any work) and set it up."""
+    # Prefect's large, long-lived heap makes every collection slow; items are
+    # short-lived, so keep the collector off the objects that exist before the run.
+    gc.freeze()
+    check_policy(options.validation)
+    settings = IngestSettings()
+    return RunSetup(
+        settings=settings,
+        run_id=str(flow_run.id or "local"),
+        store_url=options.store or settings.store or str(default_store_path()),
+        reporter=ProgressReporter(
+            [PrefectProgressListener(f"{flow_name}-progress"), *attached_listeners()]
+        ),
+    )
+
+
+def begin_job(
+    store: Store, source_id: str, store_url: str, options: RunOptions, **shaping: Any
+) -> BatchSettings:
+    """Resume the source's unfinished job with the same output settings, or start one;
+    the settings every batch of this run shares."""
+    version = pipeline_version()
+    key = job_key(**shaping, options=options.shaping(), pipeline=version)
+    return BatchSettings(
+        store_url=store_url,
+        job_id=store.begin_job(source_id, key),
+        pipeline_version=version,
+        validation=options.validation,
+        chunking=options.chunking,
+        full=options.full,
+        workers=options.workers,
+    )
 
 
 def job_key(**shaping: Any) -> str:

@@ -8,37 +8,28 @@ yields batches of fetched pages, each validated, processed and stored by an
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
-from prefect.runtime import flow_run
 
 from ingest.models import BatchResult, Stage
-from ingest.processors import pipeline_version
 from ingest.progress import (
-    ProgressReporter,
-    attached_listeners,
     end_discovery,
     record_batch,
     record_discovered,
 )
-from ingest.settings import IngestSettings
 from ingest.sources.web import CrawledPage, WebSource, WebSourceConfig
 from ingest.sources.web.crawler import validators_from_fingerprint
 from ingest.sources.web.frontier import PAGE_BUDGET
 from ingest.sources.web.source import ValidatorsLookup
-from ingest.store import default_store_path, open_store
+from ingest.store import open_store
 from ingest.store.base import Store
-from ingest.validators import check_policy
-from tasks.batch import BatchSettings
 from tasks.web import ingest_pages
 
 from .params import RunOptions
-from .progress import PrefectProgressListener
-from .run import finish_run, job_key, result_of
+from .run import begin_job, finish_run, result_of, start_run
 
 FLOW_NAME = "ingest-web"
 
@@ -53,39 +44,25 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
     """Returns the run report (a dict); with failed pages the run ends Failed with an
     `RunFailedError` that carries the report."""
     options = options or RunOptions(batch_size=50)
-    started = time.perf_counter()
-    gc.freeze()
-    settings = IngestSettings()
+    run = start_run(FLOW_NAME, options)
     logger = get_run_logger()
-    run_id = str(flow_run.id or "local")
     site.check()
-    check_policy(options.validation)
-    store_url = options.store or settings.store or str(default_store_path())
-    reporter = ProgressReporter(
-        [PrefectProgressListener(f"{FLOW_NAME}-progress"), *attached_listeners()]
-    )
-    with open_store(store_url) as store, reporter:
+    reporter = run.reporter
+    with open_store(run.store_url) as store, reporter:
         web = WebSource(site)
         web.validators = _stored_validators(store, web.source_id)
-        version = pipeline_version()
-        shaping = site.model_dump(mode="json", exclude={"user_agent"})
-        job_id = store.begin_job(
-            web.source_id, job_key(site=shaping, options=options.shaping(), pipeline=version)
-        )
-        batch_settings = BatchSettings(
-            store_url=store_url,
-            job_id=job_id,
-            pipeline_version=version,
-            validation=options.validation,
-            chunking=options.chunking,
-            full=options.full,
-            workers=options.workers,
+        batch_settings = begin_job(
+            store,
+            web.source_id,
+            run.store_url,
+            options,
+            site=site.model_dump(mode="json", exclude={"user_agent"}),
         )
         totals = BatchResult()
         in_flight: set[asyncio.Task[BatchResult]] = set()
 
         async def ingest(pages: list[CrawledPage]) -> BatchResult:
-            state = await ingest_pages(pages, batch_settings, run_id, return_state=True)
+            state = await ingest_pages(pages, batch_settings, run.run_id, return_state=True)
             value = await state.aresult(raise_on_failure=False)
             result = result_of(value, [page.item for page in pages], logger)
             record_batch(reporter, len(pages), result.counts)
@@ -95,7 +72,7 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
             crawl_started = time.perf_counter()
             async for pages in web.crawl(options.batch_size):
                 uris = [page.item.uri for page in pages]
-                store.mark_seen(web.source_id, job_id, uris)
+                store.mark_seen(web.source_id, batch_settings.job_id, uris)
                 totals.counts.discovered += len(pages)
                 record_discovered(reporter, len(pages), len(pages))
                 while len(in_flight) >= options.concurrency:
@@ -113,11 +90,11 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
         return finish_run(
             store,
             flow=FLOW_NAME,
-            run_id=run_id,
-            job_id=job_id,
+            run_id=run.run_id,
+            job_id=batch_settings.job_id,
             source_id=web.source_id,
             totals=totals,
-            started=started,
+            started=run.started,
             parameters={"site": site.model_dump(), "options": options.model_dump()},
             complete_discovery=complete,
             max_rejected_share=options.max_rejected_share,
