@@ -23,7 +23,7 @@ from ingest.progress import (
 from ingest.sources.web import CrawledPage, WebSource, WebSourceConfig
 from ingest.sources.web.crawler import validators_from_fingerprint
 from ingest.sources.web.frontier import PAGE_BUDGET
-from ingest.sources.web.source import ValidatorsLookup
+from ingest.sources.web.source import DoneLookup, DonePage, ValidatorsLookup
 from ingest.store import open_store
 from ingest.store.base import Store
 from tasks.web import ingest_pages
@@ -50,7 +50,6 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
     reporter = run.reporter
     with open_store(run.store_url) as store, reporter:
         web = WebSource(site)
-        web.validators = _stored_validators(store, web.source_id)
         batch_settings = begin_job(
             store,
             web.source_id,
@@ -58,6 +57,7 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
             options,
             site=site.model_dump(mode="json", exclude={"user_agent"}),
         )
+        web.validators, web.done = _stored_pages(store, web.source_id, batch_settings.job_id)
         totals = BatchResult()
         in_flight: set[asyncio.Task[BatchResult]] = set()
 
@@ -103,16 +103,29 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
         )
 
 
-def _stored_validators(store: Store, source_id: str) -> ValidatorsLookup:
-    """The crawler asks, per URL, for the stored ETag/Last-Modified to send a
-    conditional request; they are read once per run (a crawl is bounded by
-    max_pages), not with one query per URL on the event loop."""
-    known = {
-        state.uri: validators_from_fingerprint(state.fingerprint)
-        for state in store.iter_items(source_id)
-        if not state.deleted and state.fingerprint
-    }
-    return known.get
+def _stored_pages(store: Store, source_id: str, job_id: str) -> tuple[ValidatorsLookup, DoneLookup]:
+    """What the store knows, read once per crawl (bounded by max_pages): the stored
+    ETag/Last-Modified for conditional requests, and the pages an earlier run of this
+    job stored, which a resumed crawl does not fetch again (their stored links are
+    followed instead)."""
+    validators: dict[str, tuple[str | None, str | None]] = {}
+    done: dict[str, str] = {}
+    for state in store.iter_items(source_id):
+        if state.deleted or not state.fingerprint:
+            continue
+        validators[state.uri] = validators_from_fingerprint(state.fingerprint)
+        if state.job_id == job_id:
+            done[state.uri] = state.fingerprint
+
+    def done_page(url: str) -> DonePage | None:
+        fingerprint = done.get(url)
+        if fingerprint is None:
+            return None
+        document = store.get_document(source_id, url)
+        links = document.metadata.get("links", []) if document is not None else []
+        return DonePage(fingerprint=fingerprint, links=[str(link) for link in links])
+
+    return validators.get, done_page
 
 
 def _log_refusals(web: WebSource, logger: Any) -> None:

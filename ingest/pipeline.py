@@ -158,7 +158,8 @@ def _take_item(
     except ItemTooLargeError as exc:
         return _rejected(item, None, [f"too-large: {exc.reason}"])
     except ItemGoneError as exc:
-        if state is not None and not state.deleted:
+        if state is not None and not state.deleted and not state.errors:
+            # It was stored (a rejected item keeps its reasons and has no document).
             return ItemWrite(uri=item.uri, outcome=Outcome.DELETED)
         return _rejected(item, None, [f"gone: {exc.reason}"])
     except IngestError as exc:

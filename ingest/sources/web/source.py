@@ -14,7 +14,7 @@ import httpx
 
 from ...content_types import guess_content_type
 from ...errors import ConfigurationError, SourceAccessError
-from ...models import SourceItem
+from ...models import SourceItem, content_hash
 from .config import WebSourceConfig
 from .crawler import Crawler, FetchResult, web_fingerprint
 from .errors import BlockedByRobotsError, RefusedError, SitemapError, error_code
@@ -25,6 +25,18 @@ from .urls import Scope, normalize_url, origin
 
 #: Stored validators of a URL, (ETag, Last-Modified), for conditional requests.
 ValidatorsLookup = Callable[[str], tuple[str | None, str | None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DonePage:
+    """A page an earlier run of the same job already stored: its fingerprint and links."""
+
+    fingerprint: str
+    links: list[str]
+
+
+#: Pages already done in the job being resumed: they are not fetched again.
+DoneLookup = Callable[[str], DonePage | None]
 
 _SITEMAP_TYPES = frozenset(
     {
@@ -40,7 +52,8 @@ _DONE = None
 
 @dataclass(frozen=True, slots=True)
 class CrawledPage:
-    """One page of the crawl: its item, and either its fetch result or the error that failed it."""
+    """One page of the crawl: its item, and its fetch result, or the error that failed it,
+    or neither when an earlier run of the same job already stored it."""
 
     item: SourceItem
     result: FetchResult | None = None
@@ -108,6 +121,7 @@ class WebSource:
         self.sitemap_failures: list[SitemapFailure] = []
         self.stats = CrawlStats()
         self.validators = validators
+        self.done: DoneLookup | None = None
         self._flush_after = flush_after
         self._in_flight = 0
 
@@ -222,6 +236,10 @@ class WebSource:
 
     async def _take(self, request: Request) -> CrawledPage | None:
         url = request.url
+        if request.kind is Kind.PAGE and self.done is not None:
+            done = self.done(url)
+            if done is not None:
+                return self._take_done(request, done)
         etag = last_modified = None
         if self.validators is not None and request.kind is Kind.PAGE:
             etag, last_modified = self.validators(url) or (None, None)
@@ -301,7 +319,9 @@ class WebSource:
             self.stats.not_modified += 1
         self.stats.pages += 1
         self.stats.bytes += len(result.body)
-        fingerprint = result.fingerprint or web_fingerprint(etag, last_modified)
+        fingerprint = (
+            result.fingerprint or web_fingerprint(etag, last_modified) or content_hash(result.body)
+        )
         item = self._item(
             uri,
             size=None if result.not_modified else len(result.body),
@@ -310,6 +330,18 @@ class WebSource:
             problem=(result.problem_code, result.problem) if result.problem else None,
         )
         return CrawledPage(item, result=result, depth=request.depth, referrer=request.referrer)
+
+    def _take_done(self, request: Request, done: DonePage) -> CrawledPage | None:
+        """A page stored by an earlier run of this job: its stored links are followed,
+        nothing is requested."""
+        if not self.frontier.record(request.url):
+            return None
+        if request.depth < self.config.max_depth:
+            links = [url for link in done.links if (url := self._normalize(link))]
+            self._follow(links, request.depth + 1, request.url)
+        self.stats.pages += 1
+        item = self._item(request.url, fingerprint=done.fingerprint)
+        return CrawledPage(item, depth=request.depth, referrer=request.referrer)
 
     def _follow(self, links: list[str], depth: int, referrer: str) -> None:
         """Queue the links of a page; those robots.txt already forbids are refused at once,
@@ -371,7 +403,13 @@ class CrawledBatchSource:
             )
         if page.error is not None:
             raise page.error
-        assert page.result is not None
+        if page.result is None:
+            raise SourceAccessError(
+                "stored by an earlier run of this job, and changed since; not fetched again",
+                source_id=self.source_id,
+                uri=item.uri,
+                retryable=True,
+            )
         if page.result.not_modified:
             raise SourceAccessError(
                 "not modified (HTTP 304): no body was fetched",
