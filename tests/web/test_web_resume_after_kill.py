@@ -57,10 +57,12 @@ def _stored(store: Path) -> dict[str, tuple[str, bool]]:
 
 
 def _completed_before(store: Path) -> bool:
-    from ingest.store import open_store
+    """True when no job is left unfinished: the killed crawl had closed its job."""
+    import sqlite3
 
-    with open_store(str(store)) as opened:
-        return any(run.report.state == "Completed" for run in opened.latest_runs())
+    with sqlite3.connect(store) as db:
+        (open_jobs,) = db.execute("SELECT count(*) FROM jobs WHERE finished_at IS NULL").fetchone()
+    return bool(open_jobs == 0)
 
 
 def _done_uris(store: Path) -> set[str]:
