@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import fs, store_commands, web
+from . import fs, jobs, store_commands, web  # noqa: F401  (jobs: submit, runs, status...)
 
 __all__ = ["fs", "store_commands", "web"]
