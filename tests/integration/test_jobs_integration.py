@@ -246,7 +246,11 @@ def test_cancel_stops_a_running_run_and_retry_finishes_it_reusing_done_batches(
     )
     status = stack.ingest("status", run_id, "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["state"] == "Running"
+    running = json.loads(status.stdout)
+    assert running["state"] == "Running"
+    # the flow keeps a progress artifact from its start
+    assert running["progress"] is not None, running
+    assert 0 <= running["progress"]["percent"] < 100
 
     cancelled_at = time.monotonic()
     cancel = stack.ingest("cancel", run_id)
