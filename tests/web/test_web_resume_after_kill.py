@@ -32,7 +32,7 @@ def _crawl(seed: str, store: Path, env: dict[str, str]) -> subprocess.Popen[str]
         "--max-depth",
         "50",
         "--delay",
-        "0.005",
+        "0.01",
         "--requests",
         "4",
         "--batch-size",
