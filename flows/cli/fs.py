@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +28,9 @@ from .common import (
 )
 from .options import parse_size
 from .quiet import quiet_prefect
+
+if TYPE_CHECKING:
+    from flows.params import FolderSource
 
 
 @app.command("fs")
@@ -66,8 +69,6 @@ def ingest_folder(
     if not path.is_dir():
         raise fail_usage(f"{path}: not a folder")
     with usage_errors():
-        from flows.params import FolderSource
-
         options = run_options(
             store=store,
             batch_size=batch_size,
@@ -81,17 +82,33 @@ def ingest_folder(
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
         )
-        source = FolderSource(
-            path=str(path.resolve()),
-            include=include or [],
-            exclude=exclude or [],
-            gitignore=not no_gitignore,
-            hidden=hidden,
-            max_file_size=parse_size(max_file_size),
+        source = folder_source(
+            str(path.resolve()), include, exclude, no_gitignore, hidden, max_file_size
         )
     quiet_prefect(verbose)
     from flows.filesystem import ingest_filesystem
 
     run_and_exit(
         lambda: ingest_filesystem(source=source, options=options, return_state=True), as_json
+    )
+
+
+def folder_source(
+    path: str,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    no_gitignore: bool,
+    hidden: bool,
+    max_file_size: str,
+) -> FolderSource:
+    """The flow's folder parameters from the command's options (shared with submit)."""
+    from flows.params import FolderSource
+
+    return FolderSource(
+        path=path,
+        include=include or [],
+        exclude=exclude or [],
+        gitignore=not no_gitignore,
+        hidden=hidden,
+        max_file_size=parse_size(max_file_size),
     )

@@ -42,8 +42,9 @@ from .common import (
     run_options,
     usage_errors,
 )
-from .options import parse_size
+from .fs import folder_source
 from .quiet import quiet_prefect
+from .web import web_site
 
 FS_DEPLOYMENT = "ingest-filesystem/folder"
 WEB_DEPLOYMENT = "ingest-web/site"
@@ -231,8 +232,6 @@ def submit_folder(
         if not path.is_dir():
             raise fail_usage(f"{path}: not a folder")
     with usage_errors():
-        from flows.params import FolderSource
-
         options = run_options(
             store=store,
             batch_size=batch_size,
@@ -245,13 +244,13 @@ def submit_folder(
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
         )
-        source = FolderSource(
-            path=str(path) if worker_path else str(path.resolve()),
-            include=include or [],
-            exclude=exclude or [],
-            gitignore=not no_gitignore,
-            hidden=hidden,
-            max_file_size=parse_size(max_file_size),
+        source = folder_source(
+            str(path) if worker_path else str(path.resolve()),
+            include,
+            exclude,
+            no_gitignore,
+            hidden,
+            max_file_size,
         )
         when = parse_when(at)
     quiet_prefect(False)
@@ -318,8 +317,6 @@ def submit_site(
     """Queue a crawl with the site deployment (`ingest-web/site`) with the options of
     `ingest web`; the crawl runs on the worker's machine and network."""
     with usage_errors():
-        from ingest.sources.web import WebSourceConfig
-
         options = run_options(
             store=store,
             batch_size=batch_size,
@@ -332,21 +329,20 @@ def submit_site(
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
         )
-        site = WebSourceConfig(
-            seeds=urls,
-            allowed_domains=domain or [],
-            url_prefixes=prefix or [],
-            allow_patterns=allow or [],
-            deny_patterns=deny or [],
-            max_depth=max_depth,
-            max_pages=max_pages,
-            max_bytes=parse_size(max_size),
-            per_host_delay=delay,
-            concurrency=requests,
-            ignore_robots=ignore_robots,
-            allow_private_network=allow_private_network,
+        site = web_site(
+            urls,
+            domain,
+            prefix,
+            allow,
+            deny,
+            max_depth,
+            max_pages,
+            max_size,
+            delay,
+            requests,
+            ignore_robots,
+            allow_private_network,
         )
-        site.check()
         when = parse_when(at)
     quiet_prefect(False)
     _queue(

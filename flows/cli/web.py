@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,6 +30,9 @@ from .common import (
 )
 from .options import parse_size
 from .quiet import quiet_prefect
+
+if TYPE_CHECKING:
+    from ingest.sources.web import WebSourceConfig
 
 
 @app.command("web")
@@ -81,8 +84,6 @@ def ingest_site(
 ) -> None:
     """Crawl a site and ingest its pages through the `ingest-web` flow."""
     with usage_errors():
-        from ingest.sources.web import WebSourceConfig
-
         options = run_options(
             store=store,
             batch_size=batch_size,
@@ -96,21 +97,20 @@ def ingest_site(
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
         )
-        site = WebSourceConfig(
-            seeds=urls,
-            allowed_domains=domain or [],
-            url_prefixes=prefix or [],
-            allow_patterns=allow or [],
-            deny_patterns=deny or [],
-            max_depth=max_depth,
-            max_pages=max_pages,
-            max_bytes=parse_size(max_size),
-            per_host_delay=delay,
-            concurrency=requests,
-            ignore_robots=ignore_robots,
-            allow_private_network=allow_private_network,
+        site = web_site(
+            urls,
+            domain,
+            prefix,
+            allow,
+            deny,
+            max_depth,
+            max_pages,
+            max_size,
+            delay,
+            requests,
+            ignore_robots,
+            allow_private_network,
         )
-        site.check()
     _refuse_private_seeds(site.seeds, allow_private_network)
     quiet_prefect(verbose)
     from flows.web import ingest_web
@@ -135,3 +135,39 @@ def _refuse_private_seeds(seeds: list[str], allowed: bool) -> None:
             raise fail_usage(f"{seed}: {exc.reason} (pass --allow-private-network)") from exc
         except IngestError as exc:
             raise fail_usage(f"{seed}: {exc.reason}") from exc
+
+
+def web_site(
+    urls: list[str],
+    domain: list[str] | None,
+    prefix: list[str] | None,
+    allow: list[str] | None,
+    deny: list[str] | None,
+    max_depth: int,
+    max_pages: int,
+    max_size: str,
+    delay: float,
+    requests: int,
+    ignore_robots: bool,
+    allow_private_network: bool,
+) -> WebSourceConfig:
+    """The flow's site parameters from the command's options (shared with submit);
+    raises ConfigurationError for a seed that is not an http(s) URL."""
+    from ingest.sources.web import WebSourceConfig
+
+    site = WebSourceConfig(
+        seeds=urls,
+        allowed_domains=domain or [],
+        url_prefixes=prefix or [],
+        allow_patterns=allow or [],
+        deny_patterns=deny or [],
+        max_depth=max_depth,
+        max_pages=max_pages,
+        max_bytes=parse_size(max_size),
+        per_host_delay=delay,
+        concurrency=requests,
+        ignore_robots=ignore_robots,
+        allow_private_network=allow_private_network,
+    )
+    site.check()
+    return site
