@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.kill import job_left_open, kill_at
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -127,11 +128,10 @@ def test_killed_runs_resume_to_the_clean_result(prefect_api: str, tmp_path: Path
         run_env = dict(env, INGEST_RESULTS_DIR=str(results))
         started = time.time()
         victim = _start(corpus, store, run_env)
-        time.sleep(rng.uniform(2.0, 5.5))
-        if victim.poll() is None:
-            victim.send_signal(signal.SIGKILL)
-            killed_mid_run += 1
+        # anywhere from before the first commit to the last batch
+        kill_at(victim, store, rng.randrange(0, FILES))
         victim.communicate(timeout=60)
+        killed_mid_run += store.exists() and job_left_open(store)
         killed_ids = asyncio.run(_latest_flow_run_ids(started))
 
         retry = _start(corpus, store, run_env)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from web_testsite import SiteState
+
+from tests.support.kill import job_left_open, kill_at
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -56,15 +56,6 @@ def _stored(store: Path) -> dict[str, tuple[str, bool]]:
         return {r.uri: (r.content_hash, r.deleted) for r in records}
 
 
-def _completed_before(store: Path) -> bool:
-    """True when no job is left unfinished: the killed crawl had closed its job."""
-    import sqlite3
-
-    with sqlite3.connect(store) as db:
-        (open_jobs,) = db.execute("SELECT count(*) FROM jobs WHERE finished_at IS NULL").fetchone()
-    return bool(open_jobs == 0)
-
-
 def _done_uris(store: Path) -> set[str]:
     from ingest.store import open_store
 
@@ -96,12 +87,10 @@ def test_killed_crawls_resume_without_refetching_stored_pages(
     for iteration in range(ITERATIONS):
         store = tmp_path / f"killed-{iteration}.db"
         victim = _crawl(seed, store, env)
-        time.sleep(rng.uniform(2.0, 5.0))
-        if victim.poll() is None:
-            victim.send_signal(signal.SIGKILL)
+        kill_at(victim, store, rng.randrange(0, len(expected)))
         victim.communicate(timeout=60)
         done_before = _done_uris(store) if store.exists() else set()
-        completed = store.exists() and _completed_before(store)
+        completed = not (store.exists() and job_left_open(store))
         first_retry_hit = len(site.hits)
 
         retry = _crawl(seed, store, env)
