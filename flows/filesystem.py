@@ -73,16 +73,14 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
         return finish_run(
             store,
+            run,
+            options,
             flow=FLOW_NAME,
-            run_id=run.run_id,
             job_id=spec.job_id,
             source_id=folder.source_id,
             totals=totals,
-            started=run.started,
             parameters={"source": source.model_dump(), "options": options.model_dump()},
             complete_discovery=True,
-            max_rejected_share=options.max_rejected_share,
-            reporter=run.reporter,
             logger=logger,
         )
 

@@ -137,56 +137,54 @@ def rejected_share_exceeded(counts: Counts, limit: float | None) -> bool:
 
 def finish_run(
     store: Store,
+    run: RunSetup,
+    options: RunOptions,
     *,
     flow: str,
-    run_id: str,
     job_id: str,
     source_id: str,
     totals: BatchResult,
-    started: float,
     parameters: dict[str, Any],
     complete_discovery: bool,
-    max_rejected_share: float | None,
-    reporter: ProgressReporter,
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> State[Any]:
     """Tombstone (only after a complete discovery), record the run, close the job
     when nothing failed, and return the final state carrying the report.
 
     The run ends Failed when items failed (the job stays open: the run is resumable),
-    or when the rejected share is above `max_rejected_share` (the job is closed:
+    or when the rejected share is above `options.max_rejected_share` (the job is closed:
     rejections are final for their content).
     """
     if complete_discovery:
-        deleted = len(store.tombstone_unseen(source_id, job_id, run_id))
+        deleted = len(store.tombstone_unseen(source_id, job_id, run.run_id))
         totals.counts.deleted += deleted
-        reporter.record_outcome(Outcome.DELETED, deleted)
+        run.reporter.record_outcome(Outcome.DELETED, deleted)
     else:
         logger.warning("discovery was not complete: nothing is marked deleted in this run")
     discover = totals.phases.get(Stage.DISCOVER.value)
     if discover is not None:
         discover.items = totals.counts.discovered
     failed = totals.counts.failed
-    too_many_rejected = rejected_share_exceeded(totals.counts, max_rejected_share)
+    too_many_rejected = rejected_share_exceeded(totals.counts, options.max_rejected_share)
     report = RunReport(
-        run_id=run_id,
+        run_id=run.run_id,
         flow=flow,
         state="Failed" if failed or too_many_rejected else "Completed",
         counts=totals.counts,
         failures=totals.failures,
         rejected=totals.rejected,
-        duration_s=round(time.perf_counter() - started, 3),
+        duration_s=round(time.perf_counter() - run.started, 3),
         phases=totals.phases,
     )
     store.record_run(report, job_id, source_id, parameters)
-    reporter.finish()
+    run.reporter.finish()
     publish_run_summary(report)
     if failed:
         error: IngestError = ItemsFailedError(report)
         return Failed(message=str(error), data=error)
     store.finish_job(job_id)
-    if too_many_rejected and max_rejected_share is not None:
-        error = TooManyRejectedError(report, max_rejected_share)
+    if too_many_rejected and options.max_rejected_share is not None:
+        error = TooManyRejectedError(report, options.max_rejected_share)
         logger.error("%s", error)
         return Failed(message=str(error), data=error)
     summary = ", ".join(f"{k} {v}" for k, v in report.counts.model_dump().items() if v)

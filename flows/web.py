@@ -89,16 +89,14 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
         complete = not web.frontier.refusal_counts.get(PAGE_BUDGET)
         return finish_run(
             store,
+            run,
+            options,
             flow=FLOW_NAME,
-            run_id=run.run_id,
             job_id=batch_settings.job_id,
             source_id=web.source_id,
             totals=totals,
-            started=run.started,
             parameters={"site": site.model_dump(), "options": options.model_dump()},
             complete_discovery=complete,
-            max_rejected_share=options.max_rejected_share,
-            reporter=reporter,
             logger=logger,
         )
 
