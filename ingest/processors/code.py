@@ -6,12 +6,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import itertools
-import warnings
 from typing import Any, ClassVar
 
 from ..chunking import ChunkList, line_windows, normalize_newlines
 from ..content_types import CODE_LANGUAGES
 from ..models import FetchedContent, ProcessedDocument
+from ..python_source import imported_modules, parse_python
 from ._common import build_document, file_name, require_text
 from .base import ChunkPolicy
 from .code_symbols import Outline, Symbol, outline, sql_statements_outline, walk_symbols
@@ -93,7 +93,7 @@ def _python_document(content: FetchedContent, text: str, policy: ChunkPolicy) ->
         _add_windows(chunks, lines, 1, len(lines), policy, None)
     else:
         symbols = _python_symbols(tree.body, lines, 0, "")
-        metadata["imports"] = _imports(tree)
+        metadata["imports"] = imported_modules(tree)
         metadata["symbols"] = _symbol_list(symbols)
         docstring = _first_line(ast.get_docstring(tree))
         if docstring:
@@ -289,9 +289,7 @@ def _add_windows(
 
 def _parse(text: str) -> tuple[ast.Module | None, str]:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. are not our concern
-            return ast.parse(text), ""
+        return parse_python(text), ""
     except SyntaxError as exc:
         return None, f"syntax error at line {exc.lineno or '?'}: {exc.msg}"
     except (RecursionError, MemoryError, ValueError) as exc:
@@ -341,14 +339,3 @@ def _first_line(docstring: str | None) -> str | None:
     if not docstring:
         return None
     return docstring.strip().split("\n", 1)[0].strip() or None
-
-
-def _imports(tree: ast.Module) -> list[str]:
-    found: dict[str, None] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                found[alias.name] = None
-        elif isinstance(node, ast.ImportFrom):
-            found["." * node.level + (node.module or "")] = None
-    return list(found)

@@ -18,6 +18,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from ..chunking import ChunkList, LineIndex, Span, normalize_newlines, pack_spans
 from ..content_types import MARKDOWN
 from ..models import FetchedContent, ProcessedDocument
+from ..yaml_data import load_yaml
 from ._common import build_document, fail, jsonable, require_text
 from .base import ChunkPolicy
 
@@ -84,7 +85,7 @@ class MarkdownProcessor:
 
 def _parse_front_matter(raw: str, warnings: list[str]) -> dict[str, Any] | None:
     try:
-        data = yaml.safe_load(raw)
+        data = load_yaml(raw)
         if data is None:
             return {}
         if not isinstance(data, dict):

@@ -13,6 +13,7 @@ import yaml
 
 from ..content_types import MARKDOWN
 from ..models import FetchedContent, ValidationResult
+from ..yaml_data import load_yaml
 from .policy import PolicyValidator
 from .text import no_text, warning
 
@@ -35,7 +36,7 @@ class MarkdownValidator(PolicyValidator):
         if closing is None:
             return _problem("opened by '---' but never closed", "line 1")
         try:
-            data = yaml.safe_load(text[opening.end() : closing.start()])
+            data = load_yaml(text[opening.end() : closing.start()])
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             # +2: marks count from 0, and the block starts after the opening line.

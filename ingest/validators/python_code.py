@@ -6,10 +6,10 @@ Codes: warning ``syntax``.
 
 from __future__ import annotations
 
-import ast
 from typing import ClassVar
 
 from ..models import FetchedContent, ValidationResult
+from ..python_source import parse_python
 from .policy import PolicyValidator
 from .text import no_text, warning
 
@@ -22,9 +22,8 @@ class PythonValidator(PolicyValidator):
         text = content.text
         if text is None or content.is_binary:
             return ValidationResult(errors=[no_text(content)])
-        filename = content.item.path or content.item.uri
         try:
-            compile(text, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            parse_python(text)
         except SyntaxError as exc:
             where = None
             if exc.lineno:
