@@ -138,6 +138,11 @@ def fits(text: str, policy: ChunkPolicy) -> bool:
     return _Limits.of(policy).fits(text, 0, len(text))
 
 
+def size_limits(policy: ChunkPolicy) -> _Limits:
+    """The policy's bounds, resolved once, for a processor that checks many spans."""
+    return _Limits.of(policy)
+
+
 def split_text(text: str, policy: ChunkPolicy) -> list[tuple[str, int]]:
     """Split `text` into pieces of at most `policy.max_chars`, as `(piece, start_offset)`.
 

@@ -1,6 +1,7 @@
 """YAML (front matter) loaded safely and fast: libyaml's safe loader when PyYAML was
-built with it, the pure-Python one otherwise and for error messages. The validator and the processor read the
-same front matter one right after the other, so the last result is kept."""
+built with it, the pure-Python one otherwise and for error messages. The validator and
+the processor read the same front matter one right after the other, so the last result
+is kept."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import dataclasses
 import itertools
 from typing import Any, ClassVar
 
-from ..chunking import ChunkList, line_windows, normalize_newlines
+from ..chunking import ChunkList, line_windows, normalize_newlines, size_limits
 from ..content_types import CODE_LANGUAGES
 from ..models import FetchedContent, ProcessedDocument
 from ..python_source import imported_modules, parse_python
@@ -27,7 +27,7 @@ class CodeProcessor:
     """Every code language but Python: symbols from a tree-sitter grammar."""
 
     name: ClassVar[str] = "code"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"
     content_types: ClassVar[tuple[str, ...]] = tuple(t for t in CODE_LANGUAGES if t != PYTHON)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -75,7 +75,7 @@ class PythonProcessor:
     on their own), module-level code in between; line windows when it does not parse."""
 
     name: ClassVar[str] = "python"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     content_types: ClassVar[tuple[str, ...]] = (PYTHON,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -159,6 +159,8 @@ class _SymbolChunker:
         self.merge_symbols = merge_symbols
         self.header_docstrings = header_docstrings
         self.target = min(policy.target_chars, policy.max_chars)
+        self.limits = size_limits(policy)
+        self._source = "\n".join(lines)
         self._offsets = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
 
     def add(self, symbols: list[Symbol], module: str) -> None:
@@ -168,6 +170,10 @@ class _SymbolChunker:
 
     def _size(self, start: int, end: int) -> int:
         return self._offsets[end] - self._offsets[start - 1] - 1
+
+    def _fits(self, start: int, end: int) -> bool:
+        """Lines `start`..`end` are within the maximum size (characters and tokens)."""
+        return self.limits.fits(self._source, self._offsets[start - 1], self._offsets[end] - 1)
 
     def _trim(self, start: int, end: int) -> tuple[int, int]:
         while start <= end and not self.lines[start - 1].strip():
@@ -197,7 +203,7 @@ class _SymbolChunker:
         start, end = self._trim(start, end)
         if start > end:
             return []
-        if self._size(start, end) > self.policy.max_chars and symbol.children:
+        if symbol.children and not self._fits(start, end):
             pieces = self._plan(symbol.children, start, end, symbol.name, symbol.kind)
             if self.header_docstrings and pieces and not pieces[0].is_symbol:
                 pieces[0] = dataclasses.replace(pieces[0], docstring=symbol.docstring)
@@ -216,7 +222,7 @@ class _SymbolChunker:
         start, end = self._trim(start, end)
         if start > end:
             return []
-        if self._size(start, end) <= self.policy.max_chars:
+        if self._fits(start, end):
             return [_Piece(start, end, name, kind, docstring, is_symbol)]
         windows = line_windows(self.lines[start - 1 : end], self.policy, start)
         return [_Piece(a, b, name, kind, docstring, is_symbol, text) for text, a, b in windows]
@@ -235,7 +241,9 @@ class _SymbolChunker:
                 and group is not None
                 and piece.text is None
                 and group[-1].text is None
-                and self._size(group[0].start, piece.end) <= self.target
+                and self.limits.within_target(
+                    self._source, self._offsets[group[0].start - 1], self._offsets[piece.end] - 1
+                )
                 and (self._small(piece) or all(self._small(p) for p in group))
                 and (
                     self.merge_symbols or not (piece.is_symbol and any(p.is_symbol for p in group))

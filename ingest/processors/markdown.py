@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from ..chunking import ChunkList, LineIndex, Span, normalize_newlines, pack_spans
+from ..chunking import ChunkList, LineIndex, Span, normalize_newlines, pack_spans, size_limits
 from ..content_types import MARKDOWN
 from ..models import FetchedContent, ProcessedDocument
 from ..yaml_data import load_yaml
@@ -34,7 +34,7 @@ class _Section:
 
 class MarkdownProcessor:
     name: ClassVar[str] = "markdown"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     content_types: ClassVar[tuple[str, ...]] = (MARKDOWN,)
 
     def __init__(self) -> None:
@@ -130,6 +130,7 @@ def _chunk_sections(
     for line in lines:
         line_starts.append(line_starts[-1] + len(line) + 1)
     index = LineIndex(source)
+    limits = size_limits(policy)
 
     def span(first: int, stop: int) -> Span:
         start, end = line_starts[first], max(line_starts[first], line_starts[stop] - 1)
@@ -140,7 +141,7 @@ def _chunk_sections(
     for n, section in enumerate(sections):
         stop = sections[n + 1].start_line if n + 1 < len(sections) else len(lines)
         whole = span(section.start_line, stop)
-        if whole[1] - whole[0] <= policy.max_chars:
+        if limits.fits(source, *whole):
             pieces = [(source[whole[0] : whole[1]], whole[0])]
         else:
             starts = sorted({section.start_line, *section.block_starts})

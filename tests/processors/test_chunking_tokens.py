@@ -95,3 +95,37 @@ def test_text_chunks_stay_within_the_token_bounds_and_cover_the_text(
     assert all(count(chunk.text) <= policy.max_tokens for chunk in doc.chunks)
     joined = "".join(chunk.text for chunk in doc.chunks)
     assert "".join(joined.split()) == "".join(doc.text.split())
+
+
+MARKDOWN_DOC = "# Guide\n\n" + "\n\n".join(
+    f"## Part {n}\n\n" + " ".join(f"word{n}x{i}" for i in range(120)) for n in range(4)
+)
+PYTHON_DOC = "\n\n".join(
+    f"def f{n}(a, b):\n" + "\n".join(f"    a{i} = b + {i}" for i in range(40)) for n in range(3)
+)
+JAVASCRIPT_DOC = "\n\n".join(
+    f"function f{n}(a) {{\n" + "\n".join(f"  let a{i} = a + {i};" for i in range(40)) + "\n}"
+    for n in range(3)
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "source"),
+    [
+        ("text/markdown", MARKDOWN_DOC),
+        ("text/x-python", PYTHON_DOC),
+        ("text/x-javascript", JAVASCRIPT_DOC),
+    ],
+)
+def test_markdown_and_code_chunks_stay_within_the_token_bounds(
+    make_content, content_type, source
+):
+    """Each section or symbol fits the character bound; only the word count splits it."""
+    policy = ChunkPolicy(tokenizer="whitespace", target_tokens=40, max_tokens=60, **WIDE)
+    doc = processor_for(content_type).process(make_content(source, content_type), policy)
+    counts = [len(chunk.text.split()) for chunk in doc.chunks]
+    assert max(counts) <= 60, counts
+    untokenized = processor_for(content_type).process(
+        make_content(source, content_type), ChunkPolicy(**WIDE)
+    )
+    assert len(doc.chunks) > len(untokenized.chunks)

@@ -46,7 +46,7 @@ def test_pipeline_version_is_stable_and_names_every_processor(monkeypatch):
     version = pipeline_version()
     assert version == pipeline_version()
     assert version.startswith(ingest.__version__ + ";")
-    assert "markdown:1" in version
+    assert "markdown:2" in version
     assert "python:2" in version
     monkeypatch.setattr(type(processors.get("markdown")), "version", "2")
     assert pipeline_version() != version
