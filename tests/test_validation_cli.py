@@ -185,3 +185,34 @@ def test_entry_point_validator_selected_on_the_command_line_rejects(
     # json is not validated, so the broken file reaches its processor, which refuses it.
     assert rejected.pop("broken.json")[0].startswith("processing: ")
     assert rejected == {"draft.txt": ["lorem-ipsum at line 2: placeholder text left in"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("items.xsd", "<items/>", "invalid XML Schema"),
+        ("table.json", '{"columns": {"id": "int"}}', "invalid table schema"),
+        ("gone.json", None, "cannot read schema"),
+    ],
+    ids=["invalid-xsd", "invalid-table-schema", "missing-file"],
+)
+def test_unusable_schema_exits_2_before_any_work(
+    name: str, text: str | None, message: str, folder: Path, tmp_path: Path
+) -> None:
+    schema = tmp_path / name
+    if text is not None:
+        schema.write_text(text)
+    home = tmp_path / "home"
+    env = dict(
+        os.environ,
+        INGEST_HOME=str(home),
+        PREFECT_API_URL="http://127.0.0.1:9/api",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    run = ingest("fs", str(folder), "--schema", f"*={schema}", env=env, cwd=tmp_path)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert message in run.stderr
+    assert str(schema) in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert run.stdout == ""
+    assert not home.exists(), "nothing may be written on bad usage"

@@ -188,3 +188,63 @@ def test_rejected_share_at_or_under_the_maximum_completes(
     assert state.is_completed(), report
     assert report["state"] == "Completed"
     assert report["counts"]["rejected"] == 2
+
+
+ITEMS_XSD = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="item">
+    <xs:complexType>
+      <xs:sequence><xs:element name="price" type="xs:decimal"/></xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"""
+
+
+def test_xml_and_csv_schemas_by_glob_in_a_flow_run(
+    prefect_api: str, isolated_results: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "corpus"
+    (folder / "feeds").mkdir(parents=True)
+    (folder / "tables").mkdir()
+    (folder / "feeds" / "good.xml").write_text("<item><price>2.50</price></item>\n")
+    (folder / "feeds" / "bad.xml").write_text("<item>\n  <price>cheap</price>\n</item>\n")
+    (folder / "tables" / "good.csv").write_text("id,price\n1,2.5\n2,3\n")
+    (folder / "tables" / "typos.csv").write_text("id,price\n1,2.5\ntwo,3\n3,x\n")
+    (folder / "tables" / "columns.csv").write_text("id,cost\n1,2.5\n")
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "item.xsd").write_text(ITEMS_XSD)
+    (schemas / "prices.json").write_text(
+        json.dumps({"columns": {"id": "integer", "price": "number"}})
+    )
+    policy = ValidationPolicy(
+        schemas={
+            "feeds/*.xml": str(schemas / "item.xsd"),
+            "tables/*": str(schemas / "prices.json"),
+        }
+    )
+
+    state, report = run_flow(folder, tmp_path / "store.db", validation=policy)
+
+    assert state.is_completed(), report
+    assert (report["counts"]["new"], report["counts"]["rejected"]) == (3, 2)
+    rejected = {r["uri"].rsplit("/", 1)[-1]: r["errors"] for r in report["rejected"]}
+    assert rejected == {
+        "bad.xml": [
+            "schema at line 2: Element 'price': 'cheap' is not a valid value of the atomic "
+            "type 'xs:decimal'."
+        ],
+        "columns.csv": [
+            "missing-column at row 1: required column 'price' is missing",
+            "unexpected-column at row 1: column(s) 'cost' not in the table schema "
+            "(allowed: 'id', 'price')",
+        ],
+    }
+    from ingest.store import open_store
+
+    with open_store(str(tmp_path / "store.db")) as store:
+        [typos] = [r for r in store.iter_export() if r.uri.endswith("typos.csv")]
+    assert [w for w in typos.metadata["warnings"] if w.startswith("bad-value")] == [
+        "bad-value at row 3, column 'id': 'two' is not an integer",
+        "bad-value at row 4, column 'price': 'x' is not a number",
+    ]

@@ -279,3 +279,54 @@ def test_200_mb_file_over_the_default_cap_is_rejected_unread(
     _assert_good_items_stored(folder, store, run.result)
     assert run.cpu_s < CPU_BUDGET_S
     assert run.peak_bytes < SLACK
+
+
+@pytest.fixture
+def schema_policy(tmp_path: Path) -> ValidationPolicy:
+    xsd = tmp_path / "schemas" / "doc.xsd"
+    xsd.parent.mkdir()
+    xsd.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:element name="r" type="xs:string"/></xs:schema>'
+    )
+    table = tmp_path / "schemas" / "table.json"
+    table.write_text(
+        '{"columns": {"id": "integer", "name": "string", "score": "number"}, "required": ["id"]}'
+    )
+    return ValidationPolicy(schemas={"*.xml": str(xsd), "*.csv": str(table)})
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "reason"),
+    [
+        ("bomb.xml", _billion_laughs, "entities-forbidden: entity 'lol' is declared"),
+        ("table.csv", _csv_with_nul_and_ragged_rows, "nul-bytes at line 600, column 8: "),
+    ],
+    ids=["billion-laughs", "csv-nul-ragged"],
+)
+def test_hostile_file_is_rejected_cheaply_with_schemas_mapped(
+    tmp_path: Path,
+    folder: Path,
+    store: SqlStore,
+    schema_policy: ValidationPolicy,
+    name: str,
+    make: Callable[[Path], bytes],
+    reason: str,
+) -> None:
+    # The XSD and the table schema (and pandas) load once per process: not measured.
+    warm = tmp_path / "warm"
+    warm.mkdir()
+    (warm / "w.xml").write_text("<r>x</r>")
+    (warm / "w.csv").write_text("id,score\n1,2.5\nx,y\n")
+    with open_store(str(tmp_path / "warm.db")) as warm_store:
+        assert _run(warm, warm_store, policy=schema_policy).counts.new == 2
+
+    hostile = folder / name
+    hostile.write_bytes(make(folder))
+    run = _measured(folder, store, hostile, policy=schema_policy)
+    assert (run.result.counts.new, run.result.counts.rejected) == (len(GOOD), 1)
+    errors = _rejection_of(store, folder, hostile, run.result)
+    assert errors[0].startswith(reason), errors
+    _assert_good_items_stored(folder, store, run.result)
+    assert run.cpu_s < CPU_BUDGET_S, f"{run.cpu_s:.2f} s of CPU"
+    assert run.peak_bytes < 3 * run.size + SLACK, f"peak {run.peak_bytes / 1e6:.1f} MB"

@@ -13,10 +13,11 @@ from ..registry import Registry
 from .base import Validator
 from .csv_data import CsvValidator
 from .custom import Check, load_rules
-from .json_data import JsonValidator, load_schema
+from .json_data import JsonValidator
 from .markdown import MarkdownValidator
 from .policy import PolicyAware, PolicyValidator, ValidationPolicy
 from .python_code import PythonValidator
+from .schemas import load_any_schema
 from .text import TextValidator
 from .xml_data import XmlValidator
 
@@ -65,7 +66,7 @@ def check_policy(policy: ValidationPolicy) -> None:
     _check_names(tuple(policy.enabled or ()), tuple(policy.disabled), tuple(policy.custom))
     load_rules(tuple(policy.custom))
     for path in policy.schemas.values():
-        load_schema(path)
+        load_any_schema(path)
 
 
 def validate(content: FetchedContent, policy: ValidationPolicy | None = None) -> ValidationResult:

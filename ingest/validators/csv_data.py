@@ -1,7 +1,11 @@
 """CSV and TSV: the dialect is sniffed from the first 64 KB, then every row is read and
 compared with the header's field count. Rows are counted from 1, the header being row 1.
+When the policy maps the item to a table schema (`table_schema`), the header's columns
+and the values' types are checked too.
 
-Codes: error ``malformed-csv``; warnings ``no-header``, ``ragged-row``.
+Codes: error ``malformed-csv``; warnings ``no-header``, ``ragged-row``; with a table
+schema, errors ``missing-column``, ``unexpected-column``, ``duplicate-column`` and warning
+``bad-value``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import ClassVar
 from ..content_types import CSV
 from ..models import FetchedContent, ValidationIssue, ValidationResult
 from .policy import PolicyValidator
+from .table_schema import load_table_schema
 from .text import no_text
 
 TSV = "text/tab-separated-values"
@@ -98,6 +103,14 @@ class CsvValidator(PolicyValidator):
                 )
             )
 
+        schema_path = self.policy.schema_path_for(content.item, "table-schema")
+        table = load_table_schema(schema_path) if schema_path is not None else None
+        header: list[str] = []
+        header_row = 1
+        typed: dict[int, str] = {}
+        rows: list[int] = []  # the rows whose typed cells are collected, in order
+        cells: dict[str, list[str]] = {}
+
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
         row, width, ragged = 0, -1, 0
         try:
@@ -107,7 +120,16 @@ class CsvValidator(PolicyValidator):
                     continue  # a blank line
                 if width < 0:
                     width = len(fields)
-                elif len(fields) != width:
+                    if table is not None:
+                        header, header_row = _names(fields), row
+                        typed = table.typed_fields(header)
+                        cells = {name: [] for name in typed.values()}
+                elif len(fields) == width:
+                    if typed:
+                        rows.append(row)
+                        for index, name in typed.items():
+                            cells[name].append(fields[index])
+                else:
                     ragged += 1
                     if ragged <= MAX_RAGGED:
                         warnings.append(
@@ -133,4 +155,16 @@ class CsvValidator(PolicyValidator):
                     message=f"{ragged - MAX_RAGGED} more ragged rows ({ragged} in all)",
                 )
             )
-        return ValidationResult(warnings=warnings)
+        if table is None:
+            return ValidationResult(warnings=warnings)
+        return ValidationResult(
+            errors=table.header_issues(header, header_row),
+            warnings=warnings + table.value_issues(rows, cells),
+        )
+
+
+def _names(header: list[str]) -> list[str]:
+    """Header names as a table schema compares them: trimmed, without a byte order mark."""
+    names = [name.strip() for name in header]
+    names[0] = names[0].removeprefix("\ufeff").strip()
+    return names

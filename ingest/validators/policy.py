@@ -3,13 +3,19 @@ the base that binds a built-in validator to it."""
 
 from __future__ import annotations
 
+import json
 from fnmatch import fnmatchcase
-from typing import ClassVar, Protocol, Self, runtime_checkable
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import ConfigurationError
 from ..models import FetchedContent, SourceItem, ValidationResult
 from .base import Validator
+
+SchemaKind = Literal["json-schema", "xml-schema", "table-schema"]
 
 
 class ValidationPolicy(BaseModel):
@@ -49,8 +55,11 @@ class ValidationPolicy(BaseModel):
     )
     schemas: dict[str, str] = Field(
         default_factory=dict,
-        description="Glob pattern on the item's path (or uri) -> path of a JSON Schema file; "
-        "the first matching pattern, in order, applies.",
+        description="Glob pattern on the item's path (or uri) -> path of a schema file: a "
+        "'.xsd' file is an XML Schema for XML items, a JSON file with a top-level 'columns' "
+        "object a table schema for CSV/TSV items, any other JSON file a JSON Schema for JSON "
+        "items. For each item the first matching pattern, in order, whose schema is of the "
+        "item's kind applies.",
     )
     custom: list[str] = Field(
         default_factory=list,
@@ -62,13 +71,30 @@ class ValidationPolicy(BaseModel):
     def is_enabled(self, name: str) -> bool:
         return name not in self.disabled and (self.enabled is None or name in self.enabled)
 
-    def schema_path_for(self, item: SourceItem) -> str | None:
-        """Path of the JSON Schema for `item`, or None when no pattern matches."""
+    def schema_path_for(self, item: SourceItem, kind: SchemaKind = "json-schema") -> str | None:
+        """Path of the schema of `kind` for `item`, or None when no pattern with a schema
+        of that kind matches. Raises ConfigurationError for a schema file that cannot be
+        read (`check_policy` reports it before any work)."""
         names = [name for name in (item.path, item.uri) if name]
         for pattern, path in self.schemas.items():
-            if any(fnmatchcase(name, pattern) for name in names):
+            if any(fnmatchcase(name, pattern) for name in names) and schema_kind(path) == kind:
                 return path
         return None
+
+
+@lru_cache(maxsize=64)
+def schema_kind(path: str) -> SchemaKind:
+    """What a schema file is: '.xsd' is an XML Schema; a JSON object with a 'columns' key
+    a table schema; any other JSON a JSON Schema. Read once per process."""
+    if path.lower().endswith(".xsd"):
+        return "xml-schema"
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read schema {path!r}: {exc}") from exc
+    if isinstance(document, dict) and "columns" in document:
+        return "table-schema"
+    return "json-schema"
 
 
 @runtime_checkable

@@ -1,9 +1,11 @@
 """XML: well-formedness, checked by defusedxml with entity declarations and external
-references refused (DESIGN.md section 5), without building a tree.
+references refused (DESIGN.md section 5), without building a tree; then, for a document
+that passed and that the policy maps to an `.xsd` file, its XML Schema (`xml_schema`).
 
 Codes: errors ``malformed-xml``, ``entities-forbidden``, ``external-reference-forbidden``,
-``xml-forbidden``; warning ``skipped-entity`` (a reference to an entity declared only in an
-external DTD, which is never loaded, so its text is missing).
+``xml-forbidden``, and with a schema ``schema`` and ``xml-limit``; warning
+``skipped-entity`` (a reference to an entity declared only in an external DTD, which is
+never loaded, so its text is missing).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..content_types import XML
 from ..models import FetchedContent, ValidationIssue, ValidationResult
 from .policy import PolicyValidator
 from .text import error
+from .xml_schema import load_xsd
 
 
 class _Discard:
@@ -59,16 +62,31 @@ class XmlValidator(PolicyValidator):
             line, column = exc.position
             reason = str(exc).rsplit(": line ", 1)[0]
             return error("malformed-xml", reason, f"line {line}, column {column + 1}")
-        if not skipped:
-            return ValidationResult()
-        name, line, column = skipped[0]
-        return ValidationResult(
-            warnings=[
+        warnings: list[ValidationIssue] = []
+        if skipped:
+            name, line, column = skipped[0]
+            warnings.append(
                 ValidationIssue(
                     code="skipped-entity",
                     message=f"entity {name!r} is declared outside the document and left out "
                     f"(external DTDs are not loaded); {len(skipped)} such reference(s)",
                     location=f"line {line}, column {column}",
                 )
-            ]
-        )
+            )
+        xsd = self.policy.schema_path_for(content.item, "xml-schema")
+        if xsd is None:
+            return ValidationResult(warnings=warnings)
+        if skipped:
+            # lxml keeps such references as entity nodes, which XSD validation cannot take.
+            return ValidationResult(
+                errors=[
+                    ValidationIssue(
+                        code="schema",
+                        message="cannot be validated against the XML Schema: it references "
+                        "entities of an external DTD, which is never loaded",
+                        location=warnings[0].location,
+                    )
+                ],
+                warnings=warnings,
+            )
+        return ValidationResult(errors=load_xsd(xsd).issues(content.data), warnings=warnings)
