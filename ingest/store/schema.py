@@ -24,15 +24,19 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..errors import StoreError
+from .engine import without_nul
 
 SCHEMA_VERSION = 1
+# Advisory lock key held while a PostgreSQL store migrates (any constant bigint).
+MIGRATION_LOCK = 0x696E676573740001
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -53,6 +57,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Str(TypeDecorator[str]):
+    """Text that compares and sorts by code point on every backend (PostgreSQL's
+    "C" collation, SQLite's default), so order and keyset paging agree; NUL, which
+    PostgreSQL cannot store, becomes U+FFFD there."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Text(collation="C"))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or dialect.name != "postgresql":
+            return value
+        return without_nul(value)
+
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 metadata = MetaData()
@@ -61,15 +84,15 @@ meta = Table(
     "meta",
     metadata,
     Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
+    Column("value", Str, nullable=False),
 )
 
 jobs = Table(
     "jobs",
     metadata,
     Column("job_id", String(64), primary_key=True),
-    Column("source_id", Text, nullable=False),
-    Column("job_key", Text, nullable=False),
+    Column("source_id", Str, nullable=False),
+    Column("job_key", Str, nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_jobs_source_key", "source_id", "job_key"),
@@ -78,13 +101,13 @@ jobs = Table(
 items = Table(
     "items",
     metadata,
-    Column("source_id", Text, nullable=False),
-    Column("uri", Text, nullable=False),
-    Column("fingerprint", Text),
-    Column("content_hash", Text),
+    Column("source_id", Str, nullable=False),
+    Column("uri", Str, nullable=False),
+    Column("fingerprint", Str),
+    Column("content_hash", Str),
     Column("outcome", String(16), nullable=False),
     Column("job_id", String(64)),
-    Column("run_id", Text),
+    Column("run_id", Str),
     Column("seen_job", String(64)),
     Column("errors", JSONType, nullable=False),
     # True when the item's current content is represented by a document row;
@@ -100,14 +123,14 @@ documents = Table(
     "documents",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("source", Text, nullable=False),
-    Column("uri", Text, nullable=False),
-    Column("content_type", Text, nullable=False),
-    Column("content_hash", Text, nullable=False),
-    Column("title", Text),
-    Column("text", Text, nullable=False),
+    Column("source", Str, nullable=False),
+    Column("uri", Str, nullable=False),
+    Column("content_type", Str, nullable=False),
+    Column("content_hash", Str, nullable=False),
+    Column("title", Str),
+    Column("text", Str, nullable=False),
     Column("metadata", JSONType, nullable=False),
-    Column("run_id", Text),
+    Column("run_id", Str),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     UniqueConstraint("source", "uri", name="uq_documents_source_uri"),
@@ -123,7 +146,7 @@ chunks = Table(
         nullable=False,
     ),
     Column("seq", Integer, nullable=False),
-    Column("text", Text, nullable=False),
+    Column("text", Str, nullable=False),
     Column("metadata", JSONType, nullable=False),
     PrimaryKeyConstraint("document_id", "seq", name="pk_chunks"),
 )
@@ -132,13 +155,13 @@ failures = Table(
     "failures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", Text),
+    Column("run_id", Str),
     Column("job_id", String(64)),
-    Column("source_id", Text, nullable=False),
-    Column("uri", Text, nullable=False),
-    Column("stage", Text, nullable=False),
-    Column("error_type", Text, nullable=False),
-    Column("message", Text, nullable=False),
+    Column("source_id", Str, nullable=False),
+    Column("uri", Str, nullable=False),
+    Column("stage", Str, nullable=False),
+    Column("error_type", Str, nullable=False),
+    Column("message", Str, nullable=False),
     Column("retryable", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_failures_run", "run_id"),
@@ -147,11 +170,11 @@ failures = Table(
 runs = Table(
     "runs",
     metadata,
-    Column("run_id", Text, primary_key=True),
+    Column("run_id", Str, primary_key=True),
     Column("job_id", String(64)),
-    Column("source_id", Text, nullable=False),
-    Column("flow", Text, nullable=False),
-    Column("state", Text, nullable=False),
+    Column("source_id", Str, nullable=False),
+    Column("flow", Str, nullable=False),
+    Column("state", Str, nullable=False),
     Column("counts", JSONType, nullable=False),
     Column("parameters", JSONType, nullable=False),
     Column("report", JSONType, nullable=False),
@@ -183,6 +206,10 @@ def read_schema_version(conn: Connection) -> int:
 def ensure_schema(conn: Connection, *, where: str) -> int:
     """Create or migrate the schema inside the caller's transaction; return the
     version found before. Refuse a database newer than this code."""
+    if conn.dialect.name == "postgresql":
+        # Concurrent first opens migrate one after the other; SQLite's write lock
+        # (BEGIN IMMEDIATE) does the same there.
+        conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
     found = read_schema_version(conn)
     if found > SCHEMA_VERSION:
         raise StoreError(

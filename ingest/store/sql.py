@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import random
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -29,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import StoreError
 from ..models import Chunk, ExportRecord, Failure, Outcome, RunReport
 from .base import IntegrityProblem, ItemWrite, Store, StoredState
-from .engine import WRITE, build_engine, store_error
+from .engine import WRITE, build_engine, is_conflict, store_error
 from .schema import (
     SCHEMA_VERSION,
     chunks,
@@ -41,7 +45,7 @@ from .schema import (
     read_schema_version,
     runs,
 )
-from .urls import StoreLocation
+from .urls import StoreLocation, redact
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -51,6 +55,9 @@ if TYPE_CHECKING:
 # Bound on IN lists: well under SQLite's variable limit and cheap for PostgreSQL.
 IN_CHUNK = 500
 EXPORT_PAGE = 500
+# Attempts of a write transaction that a concurrent writer deadlocked (PostgreSQL).
+CONFLICT_ATTEMPTS = 5
+T = TypeVar("T")
 _EXAMPLES = 5
 _DOCUMENTED = (Outcome.NEW, Outcome.UPDATED)
 _LIVE_WITH_DOCUMENT = (Outcome.NEW, Outcome.UPDATED, Outcome.UNCHANGED)
@@ -113,8 +120,31 @@ class SqlStore(Store):
             yield
         except SQLAlchemyError as exc:
             raise store_error(
-                exc, operation=operation, where=self.url, source_id=source_id
+                exc,
+                operation=operation,
+                where=self.url,
+                source_id=source_id,
+                scrub=self._location.scrub,
             ) from exc
+
+    def _transaction(self, operation: str, body: Callable[[Connection], T], **mapped: Any) -> T:
+        """Run `body` in one write transaction; on PostgreSQL, run it again when it lost
+        a deadlock or a serialization conflict to a concurrent writer (the database
+        rolled it back whole, so running it again is safe)."""
+        for attempt in itertools.count(1):
+            try:
+                with self._mapped(operation, **mapped), self._write() as conn:
+                    return body(conn)
+            except StoreError as exc:
+                cause = exc.__cause__
+                if (
+                    attempt >= CONFLICT_ATTEMPTS
+                    or not isinstance(cause, SQLAlchemyError)
+                    or not is_conflict(cause)
+                ):
+                    raise
+            time.sleep(random.uniform(0, 0.05 * attempt))  # noqa: S311 - jitter, not security
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -157,7 +187,11 @@ class SqlStore(Store):
     # -- jobs -------------------------------------------------------------
 
     def begin_job(self, source_id: str, job_key: str) -> str:
-        with self._mapped("begin_job", source_id), self._write() as conn:
+        def body(conn: Connection) -> str:
+            if self._dialect == "postgresql":
+                # Concurrent runs of one job must share it (their seen marks would
+                # otherwise tombstone each other's items): one begin_job at a time.
+                conn.execute(select(func.pg_advisory_xact_lock(_lock_key(source_id, job_key))))
             existing = conn.scalar(
                 select(jobs.c.job_id)
                 .where(
@@ -178,9 +212,12 @@ class SqlStore(Store):
             )
             return job_id
 
+        return self._transaction("begin_job", body, source_id=source_id)
+
     def finish_job(self, job_id: str) -> None:
         """Mark the job finished; finishing it again keeps the first time."""
-        with self._mapped("finish_job"), self._write() as conn:
+
+        def body(conn: Connection) -> None:
             known = conn.scalar(select(jobs.c.finished_at.is_(None)).where(jobs.c.job_id == job_id))
             if known is None:
                 raise StoreError(
@@ -191,6 +228,8 @@ class SqlStore(Store):
                 .where(jobs.c.job_id == job_id, jobs.c.finished_at.is_(None))
                 .values(finished_at=_now())
             )
+
+        self._transaction("finish_job", body)
 
     # -- item state -------------------------------------------------------
 
@@ -263,6 +302,7 @@ class SqlStore(Store):
         deleted = [w for w in states.values() if w.outcome is Outcome.DELETED]
 
         def rows(group: list[ItemWrite], **fixed: Any) -> list[dict[str, Any]]:
+            # In key order, so that concurrent writers lock rows in one order.
             return [
                 {
                     "source_id": source_id,
@@ -279,11 +319,12 @@ class SqlStore(Store):
                     "updated_at": now,
                     **fixed,
                 }
-                for w in group
+                for w in sorted(group, key=lambda w: w.uri)
             ]
 
         key = ["source_id", "uri"]
-        with self._mapped("write_batch", source_id), self._write() as conn:
+
+        def body(conn: Connection) -> None:
             if documented:
                 self._write_documents(conn, documented, run_id, now)
                 conn.execute(
@@ -305,6 +346,8 @@ class SqlStore(Store):
                     failures.insert(),
                     [_failure_row(w, source_id, job_id, run_id, now) for w in failed],
                 )
+
+        self._transaction("write_batch", body, source_id=source_id)
 
     def _write_documents(
         self, conn: Connection, writes: list[ItemWrite], run_id: str, now: datetime
@@ -333,6 +376,8 @@ class SqlStore(Store):
                 {"document_id": doc.id, "seq": c.seq, "text": c.text, "metadata": c.metadata}
                 for c in doc.chunks
             )
+        rows.sort(key=lambda row: str(row["id"]))
+        chunk_rows.sort(key=lambda row: (str(row["document_id"]), int(row["seq"])))
         ids = [row["id"] for row in rows]
         self._refuse_id_clash(conn, rows)
         conn.execute(self._upsert(documents, ["id"], _DOCUMENT_COLUMNS), rows)
@@ -377,38 +422,46 @@ class SqlStore(Store):
         wanted = list(dict.fromkeys(uris))
         if not wanted:
             return
-        with self._mapped("mark_seen", source_id), self._write() as conn:
+        wanted.sort()
+
+        def body(conn: Connection) -> None:
             for part in _chunked(wanted):
                 conn.execute(
                     items.update()
-                    .where(items.c.source_id == source_id, items.c.uri.in_(part))
+                    .where(
+                        items.c.source_id == source_id,
+                        items.c.uri.in_(part),
+                        or_(items.c.seen_job.is_(None), items.c.seen_job != job_id),
+                    )
                     .values(seen_job=job_id)
                 )
 
+        self._transaction("mark_seen", body, source_id=source_id)
+
     def tombstone_unseen(self, source_id: str, job_id: str, run_id: str) -> list[str]:
         now = _now()
-        with self._mapped("tombstone_unseen", source_id), self._write() as conn:
-            uris = list(
+
+        def body(conn: Connection) -> list[str]:
+            # One statement: a row that a concurrent run of the job writes (and so
+            # marks seen) meanwhile is re-checked under its lock and not tombstoned.
+            uris = sorted(
                 conn.scalars(
-                    select(items.c.uri)
+                    items.update()
                     .where(
                         items.c.source_id == source_id,
                         items.c.deleted == false(),
                         or_(items.c.seen_job.is_(None), items.c.seen_job != job_id),
                     )
-                    .order_by(items.c.uri)
-                )
-            )
-            for part in _chunked(uris):
-                conn.execute(
-                    items.update()
-                    .where(items.c.source_id == source_id, items.c.uri.in_(part))
                     .values(
                         deleted=True, outcome=Outcome.DELETED.value, run_id=run_id, updated_at=now
                     )
+                    .returning(items.c.uri)
                 )
+            )
             self._tombstone_documents(conn, source_id, uris, now)
-        return uris
+            return uris
+
+        return self._transaction("tombstone_unseen", body, source_id=source_id)
 
     # -- runs -------------------------------------------------------------
 
@@ -422,13 +475,26 @@ class SqlStore(Store):
             "flow": report.flow,
             "state": report.state,
             "counts": report.counts.model_dump(mode="json"),
-            "parameters": to_jsonable_python(parameters, fallback=str),
-            "report": report.model_dump(mode="json"),
+            # A store URL among the parameters or messages keeps no password here.
+            "parameters": self._scrubbed(to_jsonable_python(parameters, fallback=str), redact),
+            "report": self._scrubbed(report.model_dump(mode="json")),
             "duration_s": report.duration_s,
             "finished_at": _now(),
         }
-        with self._mapped("record_run", source_id), self._write() as conn:
-            conn.execute(self._upsert(runs, ["run_id"], [k for k in row if k != "run_id"]), [row])
+        upsert = self._upsert(runs, ["run_id"], [k for k in row if k != "run_id"])
+        self._transaction(
+            "record_run", lambda conn: conn.execute(upsert, [row]), source_id=source_id
+        )
+
+    def _scrubbed(self, value: Any, urls: Callable[[str], str] = str) -> Any:
+        """`value` without this store's password; `urls` also hides other URL passwords."""
+        if isinstance(value, str):
+            return urls(self._location.scrub(value))
+        if isinstance(value, dict):
+            return {k: self._scrubbed(v, urls) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrubbed(v, urls) for v in value]
+        return value
 
     def get_run(self, run_id: str) -> StoredRun | None:
         with self._mapped("get_run"), self._read() as conn:
@@ -607,6 +673,12 @@ _DOCUMENT_COLUMNS = [
     "updated_at",
     "deleted",
 ]
+
+
+def _lock_key(*parts: str) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _check_write(source_id: str, write: ItemWrite) -> None:

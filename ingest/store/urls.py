@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -22,6 +23,8 @@ _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):.*@", re.DOTALL)
 _QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd|sslpassword)=)[^&#]*", re.IGNORECASE)
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
 _POSTGRES_DRIVERS = {"postgresql", "postgres"}
+_POSTGRES_SYNC_DRIVERS = {"psycopg", "psycopg2"}
+_PASSWORD_KEYS = ("password", "passwd", "pwd", "sslpassword")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,23 @@ class StoreLocation:
         if self.dialect != "sqlite" or not self.url.database:
             return None
         return Path(self.url.database)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The passwords in the URL, to scrub from any text shown to users."""
+        found = [self.url.password] if self.url.password else []
+        for key in _PASSWORD_KEYS:
+            value = self.url.query.get(key)
+            values = (value,) if isinstance(value, str) else tuple(value or ())
+            found.extend(v for v in values if v)
+        return tuple(str(v) for v in found)
+
+    def scrub(self, text: str) -> str:
+        """`text` with every password of this location replaced by ***."""
+        forms = {form for s in self.secrets for form in (s, quote(s, safe=""), quote_plus(s))}
+        for secret in sorted(forms, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
 
     def __repr__(self) -> str:
         return f"StoreLocation({self.display!r})"
@@ -90,8 +110,15 @@ def parse_store_url(url: str | None) -> StoreLocation:
             )
         return _sqlite(Path(database), query=parsed.query)
     if backend in _POSTGRES_DRIVERS:
-        # psycopg 3 is the driver the project plans for; an explicit +driver is kept.
+        # psycopg 3 is the driver installed with the package; psycopg2 works if present.
         driver = scheme.split("+", 1)[1] if "+" in scheme else "psycopg"
+        if driver not in _POSTGRES_SYNC_DRIVERS:
+            raise ConfigurationError(
+                f"unsupported store URL {display}: the PostgreSQL driver {driver!r} is not "
+                "supported; use postgresql://... (psycopg 3)"
+            )
+        if not parsed.database:
+            raise ConfigurationError(f"store URL {display} names no database")
         return StoreLocation(parsed.set(drivername=f"postgresql+{driver}"), display)
     raise ConfigurationError(
         f"unsupported store URL {display}: use a file path, sqlite:///PATH or postgresql://..."

@@ -12,7 +12,7 @@ import pytest
 from conftest import SOURCE, MakeWrite, make_document
 
 from ingest.models import ExportRecord, Outcome
-from ingest.store import SqlStore, open_store
+from ingest.store import SqlStore
 from ingest.store import sql as sql_module
 from ingest.store.export import export_jsonl, export_parquet
 
@@ -113,10 +113,9 @@ def test_export_parquet_with_deleted(filled: SqlStore, tmp_path: Path) -> None:
     assert table.column("deleted").to_pylist().count(True) == 1
 
 
-def test_exports_of_an_empty_store(tmp_path: Path) -> None:
-    with open_store(str(tmp_path / "empty.db")) as empty:
-        assert export_jsonl(empty, tmp_path / "e.jsonl") == 0
-        assert export_parquet(empty, tmp_path / "e.parquet") == 0
+def test_exports_of_an_empty_store(store: SqlStore, tmp_path: Path) -> None:
+    assert export_jsonl(store, tmp_path / "e.jsonl") == 0
+    assert export_parquet(store, tmp_path / "e.parquet") == 0
     assert (tmp_path / "e.jsonl").read_bytes() == b""
     assert pq.read_table(tmp_path / "e.parquet").num_rows == 0
 

@@ -98,3 +98,13 @@ def test_postgres_url_is_accepted_and_redacted(url: str) -> None:
 def test_store_repr_names_its_location(tmp_path: Path) -> None:
     with open_store(str(tmp_path / "s.db")) as store:
         assert str(tmp_path / "s.db") in repr(store)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+asyncpg://u:p@127.0.0.1/db", "postgresql+nosuch://u@h/db", "postgresql://u@h"],
+)
+def test_unusable_postgres_urls_are_configuration_errors(url: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_store_url(url)
+    assert ":p@" not in str(info.value)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from conftest import SOURCE, MakeWrite, make_document
+from conftest import SOURCE, MakeWrite, RawDatabase, make_document
 
 from ingest.errors import StoreError
 from ingest.models import Failure, Outcome
 from ingest.store import SqlStore, open_store
-
-
-def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as db:
-        return db.execute(sql).fetchall()
 
 
 def test_new_document_is_found_by_lookup(store: SqlStore, make_write: MakeWrite) -> None:
@@ -48,21 +44,18 @@ def test_lookup_handles_more_uris_than_one_in_list(store: SqlStore, make_write: 
 
 
 def test_same_batch_twice_is_idempotent(
-    store: SqlStore, store_path: Path, make_write: MakeWrite
+    store: SqlStore, db: RawDatabase, make_write: MakeWrite
 ) -> None:
     job = store.begin_job(SOURCE, "k")
     batch = [make_write("a.md", n_chunks=3), make_write("b.md", n_chunks=1)]
     store.write_batch(SOURCE, job, "run-1", batch)
-    first_docs = _rows(
-        store_path, "SELECT id, source, uri, text, metadata FROM documents ORDER BY id"
-    )
-    first_chunks = _rows(store_path, "SELECT * FROM chunks ORDER BY document_id, seq")
+    first_docs = db.rows("SELECT id, source, uri, text, metadata FROM documents ORDER BY id")
+    first_chunks = db.rows("SELECT * FROM chunks ORDER BY document_id, seq")
     store.write_batch(SOURCE, job, "run-1", batch)
     assert (
-        _rows(store_path, "SELECT id, source, uri, text, metadata FROM documents ORDER BY id")
-        == first_docs
+        db.rows("SELECT id, source, uri, text, metadata FROM documents ORDER BY id") == first_docs
     )
-    assert _rows(store_path, "SELECT * FROM chunks ORDER BY document_id, seq") == first_chunks
+    assert db.rows("SELECT * FROM chunks ORDER BY document_id, seq") == first_chunks
     assert len(first_chunks) == 4
     assert store.check() == []
 
@@ -175,7 +168,7 @@ def test_replayed_new_item_without_document_keeps_the_document(
 
 
 def test_failing_batch_rolls_back_entirely(
-    store: SqlStore, store_path: Path, make_write: MakeWrite
+    store: SqlStore, db: RawDatabase, make_write: MakeWrite
 ) -> None:
     job = store.begin_job(SOURCE, "k")
     store.write_batch(SOURCE, job, "run-1", [make_write("keep.md", text="v1")])
@@ -196,8 +189,8 @@ def test_failing_batch_rolls_back_entirely(
     kept = store.get_document(SOURCE, "keep.md")
     assert kept is not None
     assert kept.text == "v1"
-    assert _rows(store_path, "SELECT count(*) FROM documents") == [(1,)]
-    assert _rows(store_path, "SELECT count(*) FROM chunks") == [(2,)]
+    assert db.rows("SELECT count(*) FROM documents") == [(1,)]
+    assert db.rows("SELECT count(*) FROM chunks") == [(2,)]
     assert store.check() == []
 
 
@@ -207,21 +200,41 @@ def test_document_of_another_item_is_refused(store: SqlStore, make_write: MakeWr
         store.write_batch(SOURCE, "job", "run", [write.model_copy(update={"uri": "b.md"})])
 
 
+@contextmanager
+def _write_lock_held(db: RawDatabase, store_url: str) -> Iterator[None]:
+    """Another connection holds what a writer needs until the block ends."""
+    if db.dialect == "sqlite":
+        holder = sqlite3.connect(store_url, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("LOCK TABLE items, documents IN ACCESS EXCLUSIVE MODE")
+        yield
+        conn.rollback()
+
+
 def test_locked_database_is_a_retryable_store_error(
-    store: SqlStore, store_path: Path, make_write: MakeWrite, monkeypatch: pytest.MonkeyPatch
+    store: SqlStore,
+    db: RawDatabase,
+    store_url: str,
+    make_write: MakeWrite,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("ingest.store.engine.BUSY_TIMEOUT_MS", 50)
     store.close()  # new connections pick up the short timeout
-    holder = sqlite3.connect(store_path, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")
-        with pytest.raises(StoreError, match="database is locked") as info:
+    expected = "database is locked" if db.dialect == "sqlite" else "lock timeout"
+    with _write_lock_held(db, store_url):
+        with pytest.raises(StoreError, match=expected) as info:
             store.write_batch(SOURCE, "job", "run", [make_write("a.md")])
-        assert info.value.retryable is True
-        assert info.value.stage == "store"
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+    assert info.value.retryable is True
+    assert info.value.stage == "store"
+    store.write_batch(SOURCE, "job", "run", [make_write("a.md")])  # free again: it works
+    assert store.documents_count() == 1
 
 
 def test_document_id_of_another_item_is_refused(store: SqlStore, make_write: MakeWrite) -> None:
@@ -238,15 +251,15 @@ def test_document_id_of_another_item_is_refused(store: SqlStore, make_write: Mak
     assert store.lookup(SOURCE, ["b.md"]) == {}
 
 
-def test_concurrent_writers_on_one_file_wait_for_each_other(
-    store_path: Path, make_write: MakeWrite
+def test_concurrent_writers_on_one_store_wait_for_each_other(
+    store_url: str, make_write: MakeWrite
 ) -> None:
     # Two stores (two engines, as two processes would have) writing at once.
     errors: list[BaseException] = []
 
     def work(source: str) -> None:
         try:
-            with open_store(str(store_path)) as own:
+            with open_store(store_url) as own:
                 job = own.begin_job(source, "k")
                 for i in range(15):
                     uri = f"{i}.md"
@@ -264,6 +277,18 @@ def test_concurrent_writers_on_one_file_wait_for_each_other(
     for thread in threads:
         thread.join()
     assert errors == []
-    with open_store(str(store_path)) as check:
+    with open_store(store_url) as check:
         assert check.documents_count() == 45
         assert check.check() == []
+
+
+def test_batch_beyond_one_statements_parameter_limit(
+    store: SqlStore, make_write: MakeWrite
+) -> None:
+    # PostgreSQL takes at most 65535 parameters per statement, SQLite 32766: 800
+    # documents of 21 chunks (16,800 chunk rows of 4 columns) still go in one batch.
+    writes = [make_write(f"big{i:04}.md", text=f"t{i}", n_chunks=21) for i in range(800)]
+    store.write_batch(SOURCE, "job", "run", writes)
+    assert store.documents_count() == 800
+    assert sum(len(r.chunks) for r in store.iter_export()) == 16_800
+    assert store.check() == []
