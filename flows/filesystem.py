@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -27,7 +26,8 @@ from ingest.store.base import Store
 from tasks.batch import BatchSpec, configured_batch_task
 
 from .params import FolderSource, RunOptions
-from .run import batch_result, begin_job, finish_run, start_run
+from .run import begin_job, finish_run, result_of, start_run
+from .runners import batch_runner, describe_runner
 
 FLOW_NAME = "ingest-filesystem"
 
@@ -44,10 +44,16 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
     a `RunFailedError` that carries the report."""
     options = options or RunOptions()
     run = start_run(FLOW_NAME, options)
+    runner = batch_runner(options)
     logger = get_run_logger()
     config = source.config()
     config.check()
     folder = FilesystemSource(config)
+    logger.info(
+        "batches run on %s; their results persist to %s",
+        describe_runner(options),
+        run.result_location,
+    )
     with open_store(run.store_url) as store, run.reporter:
         shared = begin_job(
             store,
@@ -59,18 +65,17 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
         spec = BatchSpec(**shared.model_dump(), source=config)
         totals = BatchResult()
         batch_task = configured_batch_task(
-            run.settings.resolved_results_dir(),
-            timedelta(hours=run.settings.result_ttl_hours),
-            options.retries,
-            options.retry_delay_s,
+            run.result_storage, run.result_ttl, options.retries, options.retry_delay_s
         )
         in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
-        for batch in _pending_batches(folder, store, spec, options, totals, run.reporter):
-            if len(in_flight) >= options.concurrency:
+        with runner:
+            for batch in _pending_batches(folder, store, spec, options, totals, run.reporter):
+                if len(in_flight) >= options.concurrency:
+                    totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
+                parameters = {"items": batch, "settings": spec, "run_id": run.run_id}
+                in_flight.append((batch, runner.submit(batch_task, parameters)))
+            while in_flight:
                 totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
-            in_flight.append((batch, batch_task.submit(batch, spec, run.run_id)))
-        while in_flight:
-            totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
         return finish_run(
             store,
             run,
@@ -91,9 +96,13 @@ def _wait(
     reporter: ProgressReporter,
     logger: Any,
 ) -> BatchResult:
-    future.wait()
-    result = batch_result(future.state, batch, logger)
-    record_batch(reporter, len(batch), result.counts)
+    value: object
+    try:
+        value = future.result(raise_on_failure=False)
+    except Exception as exc:  # the runner lost the task (a Dask worker died too often)
+        value = exc
+    result = result_of(value, batch, logger)
+    record_batch(reporter, batch, result.counts)
     return result
 
 

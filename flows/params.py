@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ingest.processors.base import ChunkPolicy
 from ingest.sources.filesystem import FilesystemSourceConfig
@@ -80,6 +81,41 @@ class RunOptions(BaseModel):
         "discovered ones (0.1 = 10%); empty: never.",
     )
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
+    result_storage: str | None = Field(
+        default=None,
+        description="Where batch results persist so that a retry on any machine finds "
+        "them: a folder, an fsspec URL (file:///shared/results, s3://bucket/prefix) or "
+        "block:TYPE/NAME (a saved Prefect filesystem block, e.g. "
+        "block:remote-file-system/shared-results). Never credentials: parameters are "
+        "stored in plain text; put them in the block. Default: $INGEST_RESULT_STORAGE, "
+        "else the data folder's results/.",
+    )
+    task_runner: Literal["thread", "process", "dask"] = Field(
+        default="thread",
+        description="Where batch tasks run: threads of the flow's process, a pool of "
+        "processes (one per core), or a Dask cluster (the `dask` extra). Only the folder "
+        "flow uses it.",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="Scheduler of an existing Dask cluster (tcp://host:8786) for "
+        "task_runner=dask; empty: a local cluster for the run.",
+    )
+
+    @field_validator("result_storage")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        from .results import has_credentials
+
+        if value is not None and not value.strip():
+            return None
+        if value is not None and has_credentials(value):
+            raise ValueError(
+                "credentials in a result storage URL would be stored in plain text with "
+                "the run's parameters: save them in a Prefect block (block:TYPE/NAME) or "
+                "give them to the fsspec backend through its environment"
+            )
+        return value
 
     def shaping(self) -> dict[str, object]:
         """The options that change the output (part of the job's identity)."""

@@ -9,9 +9,12 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from prefect.client.schemas.objects import State
+from prefect.filesystems import WritableFileSystem
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
@@ -36,26 +39,37 @@ from tasks.batch import BatchIncompleteError, BatchSettings
 
 from .params import RunOptions
 from .progress import PrefectProgressListener, publish_run_summary
+from .results import describe, resolve_storage
 
 
 @dataclass
 class RunSetup:
-    """What a flow run sets up before its source: settings, ids, store, progress."""
+    """What a flow run sets up before its source: settings, ids, store, result storage,
+    progress."""
 
     settings: IngestSettings
     run_id: str
     store_url: str
     reporter: ProgressReporter
+    result_storage: WritableFileSystem | Path
+    result_location: str
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def result_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.result_ttl_hours)
 
 
 def start_run(flow_name: str, options: RunOptions) -> RunSetup:
-    """Check the run's policy (bad settings fail before any work) and set it up."""
+    """Check the run's policy and result storage (bad settings fail before any work)
+    and set it up."""
     # Prefect's large, long-lived heap makes every collection slow; items are
     # short-lived, so keep the collector off the objects that exist before the run.
     gc.freeze()
     check_policy(options.validation)
     settings = IngestSettings()
+    location = settings.result_location(options.result_storage)
+    storage = resolve_storage(location)
     return RunSetup(
         settings=settings,
         run_id=str(flow_run.id or "local"),
@@ -63,6 +77,8 @@ def start_run(flow_name: str, options: RunOptions) -> RunSetup:
         reporter=ProgressReporter(
             [PrefectProgressListener(f"{flow_name}-progress"), *attached_listeners()]
         ),
+        result_storage=storage,
+        result_location=describe(location),
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -26,7 +28,7 @@ from ingest.sources.web.frontier import PAGE_BUDGET
 from ingest.sources.web.source import DoneLookup, DonePage, ValidatorsLookup
 from ingest.store import open_store
 from ingest.store.base import Store
-from tasks.web import ingest_pages
+from tasks.web import ingest_pages, load_web_auth
 
 from .params import RunOptions
 from .run import begin_job, finish_run, result_of, start_run
@@ -40,16 +42,23 @@ FLOW_NAME = "ingest-web"
     persist_result=False,
     validate_parameters=True,
 )
-async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -> State[Any]:
+async def ingest_web(
+    site: WebSourceConfig, options: RunOptions | None = None, auth: str | None = None
+) -> State[Any]:
     """Returns the run report (a dict); with failed pages the run ends Failed with an
-    `RunFailedError` that carries the report."""
+    `RunFailedError` that carries the report.
+
+    `auth` names a credentials block (see `blocks/`), loaded inside a task: a secret is
+    never a flow parameter. A missing block fails the run before any request; credentials
+    refused by the site end it early with `AuthenticationError`."""
     options = options or RunOptions(batch_size=50)
     run = start_run(FLOW_NAME, options)
     logger = get_run_logger()
     site.check()
+    web_auth = await load_web_auth(auth, site.seeds) if auth else None
     reporter = run.reporter
     with open_store(run.store_url) as store, reporter:
-        web = WebSource(site)
+        web = WebSource(site, auth=web_auth)
         batch_settings = begin_job(
             store,
             web.source_id,
@@ -60,15 +69,18 @@ async def ingest_web(site: WebSourceConfig, options: RunOptions | None = None) -
         web.validators, web.done = _stored_pages(store, web.source_id, batch_settings.job_id)
         totals = BatchResult()
         in_flight: set[asyncio.Task[BatchResult]] = set()
+        pages_task = ingest_pages.with_options(
+            result_storage=run.result_storage, cache_expiration=run.result_ttl
+        )
 
         async def ingest(pages: list[CrawledPage]) -> BatchResult:
-            state = await ingest_pages(pages, batch_settings, run.run_id, return_state=True)
+            state = await pages_task(pages, batch_settings, run.run_id, return_state=True)
             value = await state.aresult(raise_on_failure=False)
             result = result_of(value, [page.item for page in pages], logger)
-            record_batch(reporter, len(pages), result.counts)
+            record_batch(reporter, [page.item for page in pages], result.counts)
             return result
 
-        async with web:
+        async with web, _drained_on_error(in_flight):
             crawl_started = time.perf_counter()
             async for pages in web.crawl(options.batch_size):
                 uris = [page.item.uri for page in pages]
@@ -133,3 +145,14 @@ def _log_refusals(web: WebSource, logger: Any) -> None:
         logger.info("URLs not requested: %s", summary)
     for failure in web.sitemap_failures:
         logger.warning("sitemap %s: %s", failure.url, failure.reason)
+
+
+@asynccontextmanager
+async def _drained_on_error(in_flight: set[asyncio.Task[BatchResult]]) -> AsyncIterator[None]:
+    """When the crawl stops on an error (credentials refused), the batches already handed
+    to tasks finish before the error ends the run, so none is left half-written."""
+    try:
+        yield
+    except BaseException:
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        raise

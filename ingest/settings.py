@@ -35,6 +35,13 @@ class IngestSettings(BaseSettings):
         description="Where Prefect persists batch results for resuming; default: results/ "
         "in the data folder.",
     )
+    result_storage: str | None = Field(
+        default=None,
+        description="Where batch results persist, shared by every machine that may run or "
+        "retry a run: a folder, an fsspec URL (file:///..., s3://bucket/prefix, ...) or "
+        "block:TYPE/NAME (a saved Prefect filesystem block); credentials belong in the "
+        "block or the fsspec backend's environment, never in the URL. Default: results_dir.",
+    )
     result_ttl_hours: float = Field(
         default=7 * 24,
         gt=0,
@@ -43,3 +50,8 @@ class IngestSettings(BaseSettings):
 
     def resolved_results_dir(self) -> Path:
         return (self.results_dir or data_dir() / "results").expanduser()
+
+    def result_location(self, override: str | None = None) -> str:
+        """Where results persist: the run's own choice, else INGEST_RESULT_STORAGE, else
+        the results folder (a path, an fsspec URL or `block:TYPE/NAME`)."""
+        return override or self.result_storage or str(self.resolved_results_dir())

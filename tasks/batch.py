@@ -9,6 +9,7 @@ from typing import Any
 
 from prefect import Task, task
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.filesystems import WritableFileSystem
 from pydantic import BaseModel, Field
 
 from ingest.errors import IngestError
@@ -119,10 +120,12 @@ def completed(result: BatchResult) -> BatchResult:
 
 
 def configured_batch_task(
-    results_dir: Path, ttl: timedelta, retries: int, retry_delay_s: float
+    storage: WritableFileSystem | Path, ttl: timedelta, retries: int, retry_delay_s: float
 ) -> Task[..., BatchResult]:
+    """The batch task persisting its results to `storage` (a folder or any Prefect
+    filesystem block), reusable by a retry for `ttl`."""
     return ingest_batch.with_options(
-        result_storage=results_dir,
+        result_storage=storage,
         cache_expiration=ttl,
         retries=retries,
         retry_delay_seconds=retry_delay_s,

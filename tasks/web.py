@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from ingest.models import BatchResult
 from ingest.pipeline import run_batch
 from ingest.sources.web import CrawledBatchSource, CrawledPage
+from ingest.sources.web.auth import OriginAuth
 
 from .batch import BatchSettings, completed
 from .cache import BatchCachePolicy
@@ -29,3 +31,21 @@ async def ingest_pages(
     source = CrawledBatchSource(pages[0].item.source_id, pages)
     context = settings.context(source, run_id)
     return completed(await asyncio.to_thread(run_batch, source.items, context))
+
+
+@task(
+    name="load-credentials",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=0,
+    tags=["ingest", "web"],
+)
+async def load_web_auth(name: str, seeds: list[str]) -> OriginAuth:
+    """Load the credentials block `name` and bind it to its origins (the seeds' origins
+    when the block names none). Its input is a block name, never a secret; its result
+    stays in memory (not persisted, not cached, and it refuses to be pickled). A missing
+    block or one of another type raises ConfigurationError."""
+    from blocks import load_credentials
+
+    block = await load_credentials(name)
+    return await block.bind(seeds, label=name)

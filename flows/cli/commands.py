@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import fs, jobs, store_commands, web  # noqa: F401  (jobs: submit, runs, status...)
+from . import auth, fs, jobs, store_commands, web  # noqa: F401  (jobs: submit, runs, status...)
 
-__all__ = ["fs", "store_commands", "web"]
+__all__ = ["auth", "fs", "store_commands", "web"]

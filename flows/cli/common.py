@@ -38,7 +38,7 @@ StrictOption = Annotated[
 ]
 SchemaOption = Annotated[
     list[str] | None,
-    typer.Option("--schema", help="GLOB=SCHEMA_FILE: validate matching JSON files."),
+    typer.Option("--schema", help="GLOB=SCHEMA_FILE: JSON Schema, .xsd or table schema (CSV)."),
 ]
 ValidatorOption = Annotated[
     list[str] | None,
@@ -67,6 +67,16 @@ MaxRejectedShareOption = Annotated[
         metavar="SHARE",
         help="End the run Failed (exit 1) when more than this share (0..1) of the "
         "discovered items is rejected.",
+    ),
+]
+ResultStorageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--result-storage",
+        metavar="LOCATION",
+        help="Where batch results persist for retries on any machine: a folder, an fsspec "
+        "URL (file:///..., s3://...) or block:TYPE/NAME; default: $INGEST_RESULT_STORAGE, "
+        "else results/ in the data folder.",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the run report as JSON on stdout.")]
@@ -100,10 +110,15 @@ def run_options(
     skip_validator: list[str] | None = None,
     custom_validator: list[str] | None = None,
     max_rejected_share: float | None = None,
+    result_storage: str | None = None,
+    task_runner: str = "thread",
+    dask_address: str | None = None,
 ) -> Any:
     """The flow's RunOptions; raises ConfigurationError (or pydantic's ValidationError)
     for anything wrong, including validators, custom rules and schemas that cannot load."""
     from flows.params import RunOptions
+    from flows.results import check_storage
+    from flows.runners import check_runner
     from ingest.store import parse_store_url
     from ingest.validators import ValidationPolicy, check_policy
 
@@ -122,8 +137,14 @@ def run_options(
             custom=custom_validator or [],
         ),
         max_rejected_share=max_rejected_share,
+        result_storage=result_storage,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
     check_policy(options.validation)
+    check_runner(options)
+    if options.result_storage:
+        check_storage(options.result_storage)  # an unknown block fails here, before any work
     return options
 
 

@@ -15,6 +15,7 @@ from .common import (
     FullOption,
     JsonOption,
     MaxRejectedShareOption,
+    ResultStorageOption,
     SchemaOption,
     SkipValidatorOption,
     StoreOption,
@@ -60,6 +61,23 @@ def ingest_folder(
     custom_validator: CustomValidatorOption = None,
     max_rejected_share: MaxRejectedShareOption = None,
     store: StoreOption = None,
+    result_storage: ResultStorageOption = None,
+    task_runner: Annotated[
+        str,
+        typer.Option(
+            "--task-runner",
+            metavar="thread|process|dask",
+            help="Where batches run: threads here, a process pool, or Dask (dask extra).",
+        ),
+    ] = "thread",
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            metavar="tcp://HOST:PORT",
+            help="Dask scheduler for --task-runner dask; default: a local cluster.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -81,6 +99,9 @@ def ingest_folder(
             skip_validator=skip_validator,
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
+            result_storage=result_storage,
+            task_runner=task_runner,
+            dask_address=dask_address,
         )
         source = folder_source(
             str(path.resolve()), include, exclude, no_gitignore, hidden, max_file_size

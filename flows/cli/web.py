@@ -68,6 +68,14 @@ def ingest_site(
             "--allow-private-network", help="Allow private, loopback and link-local addresses."
         ),
     ] = False,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth",
+            metavar="NAME",
+            help="Credentials block to send to the seeds' origins (see `ingest auth`).",
+        ),
+    ] = None,
     batch_size: BatchSizeOption = 50,
     concurrency: ConcurrencyOption = 2,
     workers: WorkersOption = 1,
@@ -113,10 +121,15 @@ def ingest_site(
         )
     _refuse_private_seeds(site.seeds, allow_private_network)
     quiet_prefect(verbose)
+    if auth:
+        from .auth import check_auth
+
+        check_auth(auth)
     from flows.web import ingest_web
 
     run_and_exit(
-        lambda: asyncio.run(ingest_web(site=site, options=options, return_state=True)), as_json
+        lambda: asyncio.run(ingest_web(site=site, options=options, auth=auth, return_state=True)),
+        as_json,
     )
 
 

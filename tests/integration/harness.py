@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ class Stack:
     root: Path
     logs: Path
     worker: subprocess.Popen[bytes] | None = None
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def run(
         self, *args: str, cwd: Path | None = None, timeout: float = 120
@@ -141,6 +142,8 @@ def running_stack() -> Iterator[Stack]:
     finally:
         if stack.worker is not None:
             _stop(stack.worker, "worker")
+        for name, worker in stack.workers.items():
+            _stop(worker, name)
         _stop(server, "server")
         server_log.close()
         if os.environ.get("INGEST_KEEP_INTEGRATION_LOGS"):
@@ -180,3 +183,21 @@ def start_worker(stack: Stack) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
+
+
+def start_named_worker(stack: Stack, name: str, *, limit: int | None = None) -> None:
+    """One more process worker on the `ingest` pool, logging to `<name>.log` (killed
+    with the stack); `limit` caps the flow runs it runs at once."""
+    log = (stack.logs / f"{name}.log").open("wb")
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", "ingest",
+               "--type", "process", "--name", name]  # fmt: skip
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    stack.workers[name] = subprocess.Popen(
+        command,
+        env=stack.env,
+        cwd=stack.root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )

@@ -12,8 +12,9 @@ from types import TracebackType
 import httpx
 
 from ...decoding import looks_binary
-from ...errors import SourceAccessError
+from ...errors import AuthenticationError, SourceAccessError
 from .addresses import AddressGuard
+from .auth import REFUSED_STATUSES, OriginAuth
 from .bodies import ACCEPT_ENCODING, read_body
 from .config import WebSourceConfig
 from .errors import (
@@ -134,9 +135,12 @@ def aiohttp_available() -> bool:
 
 
 def build_client(
-    config: WebSourceConfig, transport: httpx.AsyncBaseTransport | None = None
+    config: WebSourceConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    auth: OriginAuth | None = None,
 ) -> httpx.AsyncClient:
-    """The httpx client of a crawl: no automatic redirects, no proxies from the environment."""
+    """The httpx client of a crawl: no automatic redirects, no proxies from the environment;
+    `auth` signs only the requests to the origins it is bound to."""
     limits = httpx.Limits(
         max_connections=config.concurrency, max_keepalive_connections=config.concurrency
     )
@@ -156,6 +160,7 @@ def build_client(
         transport=transport,
         follow_redirects=False,
         trust_env=False,
+        auth=auth,
         headers={
             "User-Agent": config.user_agent,
             "Accept-Encoding": ACCEPT_ENCODING,
@@ -177,9 +182,11 @@ class Crawler:
         *,
         scope: Scope | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        auth: OriginAuth | None = None,
     ) -> None:
         self.config = config
         self.scope = scope
+        self.auth = auth
         self.guard = AddressGuard(allow_private_network=config.allow_private_network)
         self.limiter = HostLimiter(
             concurrency=config.per_host_concurrency, delay=config.per_host_delay
@@ -209,7 +216,7 @@ class Crawler:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = build_client(self.config, self._transport)
+            self._client = build_client(self.config, self._transport, self.auth)
         return self._client
 
     def normalize(self, url: str) -> str | None:
@@ -333,7 +340,7 @@ class Crawler:
                         return await self._read(url, response, cap, truncate)
                     finally:
                         await response.aclose()
-            except SourceAccessError:
+            except (SourceAccessError, AuthenticationError):
                 raise
             except Exception as exc:
                 raise map_exception(exc, url) from exc
@@ -346,6 +353,10 @@ class Crawler:
             return _Redirect(response.headers["location"])
         if status == 304:
             return _Response(status, response.headers)
+        if status in REFUSED_STATUSES and self.auth is not None and self.auth.applies_to(url):
+            # Signed and still refused (after a token refresh): every other page would be
+            # refused too, or be a login page; stop the crawl rather than store those.
+            raise self.auth.refused(url, status)
         if status >= 300:
             details: dict[str, object] = {}
             if status in (429, 503):
@@ -408,6 +419,10 @@ class Crawler:
                 outcome, _ = await self._with_retries(current, {}, MAX_ROBOTS_BYTES, truncate=True)
             except HttpStatusError as exc:
                 return RobotsResponse(exc.status, b"")
+            except AuthenticationError as exc:
+                # A robots.txt refused to the credentials is "unavailable" (RFC 9309); the
+                # pages themselves decide whether the credentials are wrong.
+                return RobotsResponse(int(exc.details.get("status", 401)), b"")
             if isinstance(outcome, _Response):
                 return RobotsResponse(outcome.status, outcome.body)
             seen.append(current)

@@ -15,6 +15,7 @@ import httpx
 from ...content_types import guess_content_type
 from ...errors import ConfigurationError, SourceAccessError
 from ...models import SourceItem, content_hash
+from .auth import OriginAuth
 from .config import WebSourceConfig
 from .crawler import Crawler, FetchResult, web_fingerprint
 from .errors import BlockedByRobotsError, RefusedError, SitemapError, error_code
@@ -93,7 +94,8 @@ class WebSource:
 
     `crawl(batch_size)` yields lists of `CrawledPage` as pages are fetched (up to
     `concurrency` at once); refused URLs are recorded in `refusals` (never requested),
-    failed sitemaps in `sitemap_failures`.
+    failed sitemaps in `sitemap_failures`. With `auth`, requests to its origins are signed,
+    and credentials refused there (HTTP 401/403) end the crawl with `AuthenticationError`.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class WebSource:
         transport: httpx.AsyncBaseTransport | None = None,
         validators: ValidatorsLookup | None = None,
         flush_after: float = 2.0,
+        auth: OriginAuth | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -110,7 +113,7 @@ class WebSource:
         seeds = [url for seed in config.seeds if (url := self._normalize(seed))]
         self.source_id = "web:" + origin(seeds[0])
         self._seeds = seeds
-        self.crawler = Crawler(config, scope=self.scope, transport=transport)
+        self.crawler = Crawler(config, scope=self.scope, transport=transport, auth=auth)
         self.frontier = Frontier(
             self.scope,
             max_depth=config.max_depth,
