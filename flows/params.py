@@ -102,6 +102,24 @@ class RunOptions(BaseModel):
         "task_runner=dask; empty: a local cluster for the run.",
     )
 
+    @field_validator("store")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        from ingest.errors import ConfigurationError
+        from ingest.store import parse_store_url
+
+        try:
+            secrets = parse_store_url(value).secrets if value and value.strip() else ()
+        except ConfigurationError:
+            return value  # reported with its reason where the store is opened
+        if secrets:
+            raise ValueError(
+                "a password in the store URL would be stored in plain text with the run's "
+                "parameters: give it to the worker through PGPASSWORD or ~/.pgpass, or set "
+                "the whole URL in INGEST_STORE in the worker's environment"
+            )
+        return value
+
     @field_validator("result_storage")
     @classmethod
     def _no_credentials(cls, value: str | None) -> str | None:

@@ -3,6 +3,7 @@ parameters (bad ones exit 2 before any work), and printing the report."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -113,16 +114,25 @@ def run_options(
     result_storage: str | None = None,
     task_runner: str = "thread",
     dask_address: str | None = None,
+    local: bool = False,
 ) -> Any:
     """The flow's RunOptions; raises ConfigurationError (or pydantic's ValidationError)
-    for anything wrong, including validators, custom rules and schemas that cannot load."""
+    for anything wrong, including validators, custom rules and schemas that cannot load.
+
+    A `local` run (the flow runs in this process) takes a password out of the store URL
+    and hands it to the driver through PGPASSWORD, so that it never becomes a flow
+    parameter; a submitted run refuses it (its worker must have it)."""
     from flows.params import RunOptions
     from flows.results import check_storage
     from flows.runners import check_runner
-    from ingest.store import parse_store_url
+    from ingest.store import parse_store_url, split_password
     from ingest.validators import ValidationPolicy, check_policy
 
     parse_store_url(store)
+    if local and store:
+        store, password = split_password(store)
+        if password:
+            os.environ["PGPASSWORD"] = password
     options = RunOptions(
         store=store,
         batch_size=batch_size,

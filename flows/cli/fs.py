@@ -88,6 +88,7 @@ def ingest_folder(
         raise fail_usage(f"{path}: not a folder")
     with usage_errors():
         options = run_options(
+            local=True,
             store=store,
             batch_size=batch_size,
             concurrency=concurrency,

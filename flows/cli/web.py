@@ -93,6 +93,7 @@ def ingest_site(
     """Crawl a site and ingest its pages through the `ingest-web` flow."""
     with usage_errors():
         options = run_options(
+            local=True,
             store=store,
             batch_size=batch_size,
             concurrency=concurrency,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .base import IntegrityProblem, ItemWrite, Store, StoredState
 from .schema import SCHEMA_VERSION
 from .sql import SqlStore, StoredRun
-from .urls import StoreLocation, default_store_path, parse_store_url, redact
+from .urls import StoreLocation, default_store_path, parse_store_url, redact, split_password
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -21,6 +21,7 @@ __all__ = [
     "open_store",
     "parse_store_url",
     "redact",
+    "split_password",
 ]
 
 

@@ -81,6 +81,30 @@ def redact(url: str | URL) -> str:
     return _QUERY_SECRET.sub(r"\1***", text)
 
 
+def split_password(url: str) -> tuple[str, str | None]:
+    """The store URL without the password of its user info, and that password (None
+    when there is none: paths, SQLite URLs, URLs without one)."""
+    raw = url.strip()
+    if not _SCHEME.match(raw):
+        return url, None
+    try:
+        parsed = make_url(raw)
+    except ArgumentError:
+        return url, None
+    if not parsed.password:
+        return url, None
+    # `URL.set(password=None)` keeps the password: None means "unchanged" there.
+    without = URL.create(
+        parsed.drivername,
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
+    return without.render_as_string(hide_password=False), str(parsed.password)
+
+
 def parse_store_url(url: str | None) -> StoreLocation:
     """Turn a `--store` value into a location; raise ConfigurationError if unsupported.
 
