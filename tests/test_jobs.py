@@ -336,3 +336,36 @@ def test_unreachable_server_is_exit_2_and_nothing_is_written(tmp_path: Path) -> 
     assert "cannot reach the Prefect API at http://127.0.0.1:9/api" in run.stderr
     assert run.stdout == ""
     assert not (tmp_path / "home").exists()
+
+
+def test_submit_web_sends_the_credentials_block_by_name_only(
+    cli: Any, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker loads the block from the same API: its name is the parameter, an unknown
+    name is exit 2 before anything is queued, and the secret is never sent."""
+    from blocks.credentials import BearerTokenCredentials
+
+    secret = "submit-web-Secret-3141"
+    BearerTokenCredentials(token=secret).save("submit-docs-token", overwrite=True)
+    sent: dict[str, Any] = {}
+
+    async def fake_submit(deployment: str, parameters: dict[str, Any], **kwargs: Any) -> Any:
+        from flows.cli.jobs_api import Submitted
+
+        sent.update(parameters=parameters)
+        return Submitted(RUN_ID, "a-run", deployment, kwargs["queue"], None)
+
+    monkeypatch.setattr("flows.cli.jobs_api.submit", fake_submit)
+    unknown = CliRunner().invoke(
+        cli, ["submit", "web", "https://example.com/", "--auth", "no-such-credentials"]
+    )
+    assert unknown.exit_code == 2, unknown.output
+    assert "no-such-credentials" in unknown.output
+    assert sent == {}
+
+    known = CliRunner().invoke(
+        cli, ["submit", "web", "https://example.com/", "--auth", "submit-docs-token"]
+    )
+    assert known.exit_code == 0, known.output
+    assert sent["parameters"]["auth"] == "submit-docs-token"
+    assert secret not in repr(sent["parameters"])

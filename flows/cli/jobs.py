@@ -44,7 +44,7 @@ from .common import (
 )
 from .fs import folder_source
 from .quiet import quiet_prefect
-from .web import web_site
+from .web import AuthOption, web_site
 
 FS_DEPLOYMENT = "ingest-filesystem/folder"
 WEB_DEPLOYMENT = "ingest-web/site"
@@ -121,9 +121,11 @@ def folder_parameters(source: Any, options: Any) -> dict[str, Any]:
     return {"source": source.model_dump(mode="json"), "options": options.model_dump(mode="json")}
 
 
-def site_parameters(site: Any, options: Any) -> dict[str, Any]:
-    """The `ingest-web` flow's parameters as the API stores them (JSON)."""
-    return {"site": site.model_dump(mode="json"), "options": options.model_dump(mode="json")}
+def site_parameters(site: Any, options: Any, auth: str | None = None) -> dict[str, Any]:
+    """The `ingest-web` flow's parameters as the API stores them (JSON); `auth` is the
+    name of a credentials block, never a secret."""
+    parameters = {"site": site.model_dump(mode="json"), "options": options.model_dump(mode="json")}
+    return {**parameters, "auth": auth} if auth else parameters
 
 
 def parse_run_id(text: str) -> UUID:
@@ -300,6 +302,7 @@ def submit_site(
             "--allow-private-network", help="Allow private, loopback and link-local addresses."
         ),
     ] = False,
+    auth: AuthOption = None,
     batch_size: BatchSizeOption = 50,
     concurrency: ConcurrencyOption = 2,
     full: FullOption = False,
@@ -345,9 +348,13 @@ def submit_site(
         )
         when = parse_when(at)
     quiet_prefect(False)
+    if auth:
+        from .auth import check_auth
+
+        check_auth(auth)  # the worker loads it from the same API: refuse a wrong name now
     _queue(
         deployment or WEB_DEPLOYMENT,
-        site_parameters(site, options),
+        site_parameters(site, options, auth),
         priority,
         when,
         run_name,

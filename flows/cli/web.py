@@ -35,6 +35,16 @@ if TYPE_CHECKING:
     from ingest.sources.web import WebSourceConfig
 
 
+AuthOption = Annotated[
+    str | None,
+    typer.Option(
+        "--auth",
+        metavar="NAME",
+        help="Credentials block to send to the seeds' origins (see `ingest auth`).",
+    ),
+]
+
+
 @app.command("web")
 def ingest_site(
     urls: Annotated[list[str], typer.Argument(help="Seed pages or sitemaps (http or https).")],
@@ -68,14 +78,7 @@ def ingest_site(
             "--allow-private-network", help="Allow private, loopback and link-local addresses."
         ),
     ] = False,
-    auth: Annotated[
-        str | None,
-        typer.Option(
-            "--auth",
-            metavar="NAME",
-            help="Credentials block to send to the seeds' origins (see `ingest auth`).",
-        ),
-    ] = None,
+    auth: AuthOption = None,
     batch_size: BatchSizeOption = 50,
     concurrency: ConcurrencyOption = 2,
     workers: WorkersOption = 1,
