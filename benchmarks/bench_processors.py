@@ -1,4 +1,4 @@
-"""Processing throughput per content type: our processors against LlamaIndex, side by side.
+"""Processing throughput per content type: ours against LlamaIndex and LangChain, side by side.
 
     python benchmarks/bench_processors.py --files 2000
 
@@ -9,7 +9,11 @@ processes, one after the other in the same run:
 - `llamaindex`: `SimpleDirectoryReader` then `MarkdownNodeParser` for Markdown,
   `CodeSplitter` (tree-sitter) for Python, JavaScript and Go, `SentenceSplitter`
   for the rest. LlamaIndex is not a project dependency: it runs in its own
-  virtualenv (`--venv`, created on first use from benchmarks/requirements-anchors.txt).
+  virtualenv (`--venv`, created on first use from benchmarks/requirements-anchors.txt);
+- `langchain`: `DirectoryLoader` with `TextLoader`, then `MarkdownHeaderTextSplitter`
+  (and the recursive splitter inside long sections) for Markdown,
+  `RecursiveCharacterTextSplitter.from_language` for Python, JavaScript and Go, the
+  recursive splitter for the rest; same virtualenv.
 Imports are excluded from both timings. Each row: files, seconds, files/s, chunks,
 peak RSS of its process; then the throughput ratio and a table per content type.
 """
@@ -129,8 +133,54 @@ def run_llamaindex(corpus: Path) -> Stats:
             "load_seconds": load_seconds, "types": types}  # fmt: skip
 
 
+def run_langchain(corpus: Path) -> Stats:
+    from langchain_community.document_loaders import DirectoryLoader, TextLoader
+    from langchain_text_splitters import (
+        Language,
+        MarkdownHeaderTextSplitter,
+        RecursiveCharacterTextSplitter,
+    )
+
+    languages = {".py": Language.PYTHON, ".js": Language.JS, ".go": Language.GO}
+    size = {"chunk_size": 2000, "chunk_overlap": 0}  # our default maximum chunk
+    started = time.perf_counter()
+    documents = DirectoryLoader(
+        str(corpus), glob="**/*", loader_cls=TextLoader, silent_errors=True, recursive=True
+    ).load()
+    load_seconds = time.perf_counter() - started
+    by_suffix: dict[str, list[Any]] = defaultdict(list)
+    for document in documents:
+        by_suffix[Path(document.metadata.get("source", "")).suffix].append(document)
+    types: dict[str, Stats] = {}
+    chunks = 0
+    headers = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+    for suffix, group in sorted(by_suffix.items()):
+        began = time.perf_counter()
+        if suffix == ".md":
+            sections = MarkdownHeaderTextSplitter(headers)
+            inner = RecursiveCharacterTextSplitter(**size)
+            made = sum(
+                len(inner.split_documents(sections.split_text(doc.page_content)))
+                for doc in group
+            )
+        elif suffix in languages:
+            splitter = RecursiveCharacterTextSplitter.from_language(languages[suffix], **size)
+            made = len(splitter.split_documents(group))
+        else:
+            made = len(RecursiveCharacterTextSplitter(**size).split_documents(group))
+        types[suffix] = {"files": len(group), "seconds": time.perf_counter() - began,
+                         "chunks": made}  # fmt: skip
+        chunks += made
+    seconds = time.perf_counter() - started
+    return {"files": len(documents), "seconds": seconds, "chunks": chunks,
+            "load_seconds": load_seconds, "types": types}  # fmt: skip
+
+
+SIDES = {"ours": run_ours, "llamaindex": run_llamaindex, "langchain": run_langchain}
+
+
 def _child(mode: str, corpus: Path) -> None:
-    result = run_ours(corpus) if mode == "ours" else run_llamaindex(corpus)
+    result = SIDES[mode](corpus)
     result["peak_rss_mb"] = _peak_rss_mb()
     print("RESULT " + json.dumps(result))
 
@@ -174,10 +224,12 @@ def _print(rows: list[tuple[str, Stats]], n_files: int) -> None:
             f"{name:<12}{row['files']:>8}{row['seconds']:>10.2f}{_rate(row):>10.0f}"
             f"{row['chunks']:>9}{row['peak_rss_mb']:>10.0f}"
         )
-    if len(rows) == 2:
-        ours, theirs = rows[0][1], rows[1][1]
-        print(f"ours / llamaindex throughput: {_rate(ours) / _rate(theirs):.1f}x")
-        print(f"(llamaindex: {theirs['load_seconds']:.2f} s of SimpleDirectoryReader loading)")
+    ours = rows[0][1]
+    for name, theirs in rows[1:]:
+        print(
+            f"ours / {name} throughput: {_rate(ours) / _rate(theirs):.1f}x "
+            f"({name}: {theirs['load_seconds']:.2f} s of loading)"
+        )
     for name, row in rows:
         print(f"\n{name}, per content type")
         print(f"{'type':<28}{'files':>7}{'seconds':>10}{'files/s':>10}{'chunks':>9}")
@@ -193,9 +245,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV,
-                        help="virtualenv for the LlamaIndex side")  # fmt: skip
-    parser.add_argument("--ours-only", action="store_true", help="skip the LlamaIndex side")
-    parser.add_argument("--child", choices=["ours", "llamaindex"])
+                        help="virtualenv for the LlamaIndex and LangChain sides")  # fmt: skip
+    parser.add_argument("--ours-only", action="store_true", help="skip the anchors' sides")
+    parser.add_argument("--child", choices=list(SIDES))
     parser.add_argument("--corpus", type=Path)
     args = parser.parse_args()
     if args.child:
@@ -211,7 +263,8 @@ def main() -> None:
         generate_corpus(corpus, args.files, seed=args.seed)
         rows = [("ours", _measure(sys.executable, "ours", corpus))]
         if anchor_python is not None:
-            rows.append(("llamaindex", _measure(anchor_python, "llamaindex", corpus)))
+            for side in ("llamaindex", "langchain"):
+                rows.append((side, _measure(anchor_python, side, corpus)))
     _print(rows, args.files)
 
 
