@@ -33,6 +33,7 @@ from .models import (
 )
 from .processors import processor_for
 from .processors.base import ChunkPolicy
+from .progress import batch_progress
 from .sources.base import Source
 from .store.base import ItemWrite, Store, StoredState
 from .validators import ValidationPolicy, validate
@@ -88,15 +89,19 @@ def run_batch(items: list[SourceItem], ctx: BatchContext) -> BatchResult:
     """
     result = BatchResult()
     timer = _Timer(result)
+    progress = batch_progress(items)
     states = ctx.store.lookup(ctx.source.source_id, [item.uri for item in items])
     taken = [_take_item(item, states.get(item.uri), ctx, timer) for item in items]
+    progress.passed(len(items), Stage.FETCH)
     contents = [entry for entry in taken if isinstance(entry, _Content)]
     processed = iter(_process_all(contents, ctx, timer))
+    progress.passed(len(items), Stage.VALIDATE, Stage.PROCESS)
     writes = [entry if isinstance(entry, ItemWrite) else next(processed) for entry in taken]
     for write in writes:
         result.record(_item_result(write))
     with timer.phase(Stage.STORE):
         ctx.store.write_batch(ctx.source.source_id, ctx.job_id, ctx.run_id, writes)
+    progress.passed(len(writes), Stage.STORE)
     result.phases[Stage.STORE.value].items = len(writes)
     return result
 

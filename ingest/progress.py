@@ -4,7 +4,9 @@
 Prefect progress artifact, a caller's callback) receive immutable
 `ProgressSnapshot`s from one background thread, at most `max_rate_hz` times a
 second and always once at `finish()`. A listener that raises is disabled, never
-the run.
+the run. A batch reports each stage it passes (`batch_progress`, called by
+`ingest.pipeline.run_batch`) to the reporter active in its context, and the flow
+settles the batch when its result comes back (`record_batch`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import Any
 
-from .models import Counts, Outcome, Stage
+from .models import Counts, Outcome, SourceItem, Stage
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +194,11 @@ class ProgressReporter:
     """Counts, totals, rates and ETA per phase, delivered to listeners.
 
     Update it from any thread: `set_total` / `add_total` / `close_total`,
-    `advance`, `record_outcome`, `complete_phase`, and `finish()` once at the end
-    (or use it as a context manager). Listeners run on one background thread
+    `advance`, `advance_batch` / `settle_batch`, `record_outcome`, `complete_phase`,
+    and `finish()` once at the end. Used as a context manager it is also the
+    *active* reporter of its context (`active_reporter()`): batches started from
+    there, in threads too (Prefect's thread pool and `asyncio.to_thread` copy the
+    context), report their stages to it. Listeners run on one background thread
     (started on the first delivery, inside a copy of the creator's context
     variables); coroutine listeners run on that thread's own event loop.
     """
@@ -235,6 +240,11 @@ class ProgressReporter:
         self._final: ProgressSnapshot | None = None
         self._listeners: list[ProgressListener] = []
         self._has_listeners = False
+        # Per batch in flight: items reported past each phase. A settled batch
+        # ignores late reports, so no item is counted twice in a phase.
+        self._batches: dict[str, dict[str, int]] = {}
+        self._settled: set[str] = set()
+        self._active_token: contextvars.Token[ProgressReporter | None] | None = None
         # Delivery state, guarded by _cond.
         self._cond = threading.Condition()
         self._requested = 0
@@ -271,6 +281,17 @@ class ProgressReporter:
         if due:
             self._request()
 
+    def start_phase(self, phase: str, at: float | None = None) -> None:
+        """The phase began at `at` (a time of the reporter's clock; default now),
+        unless it had already begun."""
+        with self._lock:
+            self._phase(phase).start(self._clock() if at is None else at)
+
+    @property
+    def started_at(self) -> float:
+        """When the reporter was created, on its clock."""
+        return self._started_at
+
     def add_total(self, phase: str, n: int = 1) -> None:
         """The phase has `n` more items than known so far (a growing total)."""
         with self._lock:
@@ -299,12 +320,44 @@ class ProgressReporter:
         """`n` more items went through `phase`."""
         with self._lock:
             now = self._clock()
+            self._advance(self._phase(phase), n, now)
+            due = self._due(now)
+        if due:
+            self._request()
+
+    def advance_batch(self, batch: str, phase: str, passed: int) -> None:
+        """`passed` items of batch `batch` are past `phase` so far.
+
+        Only what goes beyond the batch's earlier report for the phase is counted
+        (a retried batch reports again from zero), and nothing once the batch is
+        settled.
+        """
+        with self._lock:
+            if batch in self._settled:
+                return
             state = self._phase(phase)
-            if state.started_at is None:
-                state.start(now)
-            state.done += n
-            if now - state.last_sample_at >= self._sample_step:
-                self._sample(state, now)
+            seen = self._batches.setdefault(batch, {})
+            n = passed - seen.get(phase, 0)
+            if n <= 0:
+                return
+            seen[phase] = passed
+            now = self._clock()
+            self._advance(state, n, now)
+            due = self._due(now)
+        if due:
+            self._request()
+
+    def settle_batch(self, batch: str, items: int, phases: Iterable[str] = ITEM_PHASES) -> None:
+        """The batch is back: each of its `items` is past every one of `phases`
+        (done or skipped), whatever the batch reported on its way."""
+        with self._lock:
+            seen = self._batches.pop(batch, {})
+            self._settled.add(batch)
+            now = self._clock()
+            for phase in phases:
+                n = items - seen.get(phase, 0)
+                if n > 0:
+                    self._advance(self._phase(phase), n, now)
             due = self._due(now)
         if due:
             self._request()
@@ -378,6 +431,7 @@ class ProgressReporter:
         return final
 
     def __enter__(self) -> ProgressReporter:
+        self._active_token = _ACTIVE.set(self)
         return self
 
     def __exit__(
@@ -386,6 +440,12 @@ class ProgressReporter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        token, self._active_token = self._active_token, None
+        if token is not None:
+            try:
+                _ACTIVE.reset(token)
+            except ValueError:  # left in another context than it was entered in
+                pass
         self.finish()
 
     # -- internals -------------------------------------------------------------
@@ -395,6 +455,14 @@ class ProgressReporter:
         if state is None:
             raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(self._phases)}")
         return state
+
+    def _advance(self, state: _Phase, n: int, now: float) -> None:
+        """Under the lock."""
+        if state.started_at is None:
+            state.start(now)
+        state.done += n
+        if now - state.last_sample_at >= self._sample_step:
+            self._sample(state, now)
 
     def _sample(self, state: _Phase, now: float) -> None:
         samples = state.samples
@@ -621,6 +689,50 @@ def attached_listeners() -> tuple[ProgressListener, ...]:
     return _ATTACHED.get()
 
 
+_ACTIVE: contextvars.ContextVar[ProgressReporter | None] = contextvars.ContextVar(
+    "ingest_progress_reporter", default=None
+)
+
+
+def active_reporter() -> ProgressReporter | None:
+    """The reporter of the run this code belongs to: the innermost one entered
+    (`with reporter:`) in this context or the context it was copied from."""
+    return _ACTIVE.get()
+
+
+def batch_key(items: Sequence[SourceItem]) -> str:
+    """Names a batch the same way in the flow and in the task: by its first uri
+    (a uri is in one batch of a run)."""
+    return items[0].uri if items else ""
+
+
+class BatchProgress:
+    """What `run_batch` reports as its items pass a stage: one cheap call per
+    batch and stage, to the active reporter, which coalesces them for listeners.
+    Without an active reporter it does nothing."""
+
+    __slots__ = ("_key", "_reporter")
+
+    def __init__(self, reporter: ProgressReporter | None, key: str) -> None:
+        self._reporter = reporter
+        self._key = key
+
+    def passed(self, items: int, *phases: Stage | str) -> None:
+        """`items` of the batch are past each of `phases` (counted once per batch)."""
+        reporter = self._reporter
+        if reporter is None or items <= 0:
+            return
+        for phase in phases:
+            name = phase.value if isinstance(phase, Stage) else phase
+            reporter.advance_batch(self._key, name, items)
+
+
+def batch_progress(items: Sequence[SourceItem]) -> BatchProgress:
+    """The progress hook of one batch, bound to the active reporter (if any)."""
+    reporter = _ACTIVE.get()
+    return BatchProgress(reporter, batch_key(items) if reporter is not None else "")
+
+
 # -- the pipeline's view: what a flow calls at discovery pages and batch results --
 
 
@@ -628,7 +740,11 @@ def record_discovered(
     reporter: ProgressReporter, found: int, pending: int, unchanged: int = 0
 ) -> None:
     """A discovery page: `found` items listed, `pending` of them go to batches,
-    `unchanged` are already current in the store (their outcome is final)."""
+    `unchanged` are already current in the store (their outcome is final).
+
+    Discovery is taken to have begun with the run, so its rate counts the time the
+    first page took."""
+    reporter.start_phase(Stage.DISCOVER.value, at=reporter.started_at)
     reporter.advance(Stage.DISCOVER.value, found)
     if unchanged:
         reporter.record_outcome(Outcome.UNCHANGED, unchanged)
@@ -644,11 +760,20 @@ def end_discovery(reporter: ProgressReporter) -> None:
         reporter.close_total(phase)
 
 
-def record_batch(reporter: ProgressReporter, items: int, counts: Counts) -> None:
-    """A batch of `items` came back: each item is past every item phase (done or
-    skipped), and the batch's outcomes count."""
-    for phase in ITEM_PHASES:
-        reporter.advance(phase, items)
+def record_batch(
+    reporter: ProgressReporter, items: Sequence[SourceItem] | int, counts: Counts
+) -> None:
+    """A batch came back: each of its items is past every item phase (done or
+    skipped), and its outcomes count.
+
+    Given the batch's items, this tops up what the batch already reported stage by
+    stage (`batch_progress`); given only a number, it advances every phase by it.
+    """
+    if isinstance(items, int):
+        for phase in ITEM_PHASES:
+            reporter.advance(phase, items)
+    elif items:
+        reporter.settle_batch(batch_key(items), len(items))
     for outcome in Outcome:
         value = getattr(counts, outcome.value)
         if value:

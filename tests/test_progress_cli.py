@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -167,3 +169,98 @@ def test_piped_stderr_gets_plain_lines_and_stdout_stays_clean() -> None:
     assert all(line.startswith("progress: fetch") for line in lines)
     assert "30/30" in lines[-1]
     assert "done in" in lines[-1]
+
+
+def _cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "INGEST_HOME": str(tmp_path / "home"),
+        "INGEST_RESULTS_DIR": str(tmp_path / "results"),
+        "PYTHONPATH": str(REPO_ROOT),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+    }
+    env.pop("INGEST_STORE", None)
+    return env
+
+
+def _ingest_fs(tmp_path: Path, name: str) -> list[str]:
+    from tests.conftest import SAMPLES
+
+    command = "from flows.cli import main; main()"
+    store = tmp_path / f"{name}.db"
+    return [sys.executable, "-c", command, "fs", str(SAMPLES), "--store", str(store), "--json"]
+
+
+@pytest.mark.prefect
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_ingest_fs_on_a_terminal_draws_every_phase_and_prints_only_json(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        _ingest_fs(tmp_path, "tty"),
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=_cli_env(prefect_api, tmp_path),
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        stdout, _ = child.communicate(timeout=300)
+    finally:
+        os.close(leader)
+        if child.poll() is None:
+            child.kill()
+    terminal = b"".join(chunks).decode("utf-8", "replace")
+    assert child.returncode == 0, terminal
+    report = json.loads(stdout)  # stdout is the report and nothing else
+    pending = report["counts"]["discovered"] - report["counts"]["unchanged"]
+    assert "━" in terminal
+    for phase in ("discover", "fetch", "validate", "process", "store"):
+        assert phase in terminal, phase
+    assert f"{pending}/{pending}" in terminal
+    assert "done" in terminal
+
+
+@pytest.mark.prefect
+def test_ingest_fs_piped_prints_plain_lines_with_every_phase(
+    prefect_api: str, tmp_path: Path
+) -> None:
+
+    done = subprocess.run(
+        _ingest_fs(tmp_path, "piped"),
+        capture_output=True,
+        env=_cli_env(prefect_api, tmp_path),
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    counts = report["counts"]
+    assert "━" not in done.stderr
+    assert "\x1b[" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("progress: ")]
+    assert lines, done.stderr
+    last = lines[-1]
+    pending = counts["discovered"] - counts["unchanged"]
+    discovered = counts["discovered"]
+    assert last.startswith(f"progress: discover {discovered}/{discovered} ("), last
+    for phase in ("fetch", "validate", "process", "store"):
+        assert f"{phase} {pending}/{pending} (" in last, last
+    assert f"new {counts['new']}, rejected {counts['rejected']}" in last
+    assert "done in" in last
