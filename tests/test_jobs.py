@@ -98,7 +98,8 @@ def test_submit_builds_the_parameters_of_ingest_fs(
         [
             "submit", "fs", str(folder), "--priority", "HIGH", "--at", "+10m",
             "--exclude", "*.tmp", "--batch-size", "25", "--max-file-size", "1MB",
-            "--store", str(tmp_path / "s.db"), "--name", "nightly",
+            "--store", str(tmp_path / "s.db"), "--name", "nightly", "--workers", "2",
+            "--task-runner", "process", "--result-storage", str(tmp_path / "results"),
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -115,6 +116,8 @@ def test_submit_builds_the_parameters_of_ingest_fs(
     assert source["max_file_size"] == 1_000_000
     assert options["batch_size"] == 25
     assert options["store"] == str(tmp_path / "s.db")
+    assert (options["workers"], options["task_runner"]) == (2, "process")
+    assert options["result_storage"] == str(tmp_path / "results")
 
 
 def test_submit_web_targets_the_site_deployment(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -82,6 +82,22 @@ ResultStorageOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the run report as JSON on stdout.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")]
+TaskRunnerOption = Annotated[
+    str,
+    typer.Option(
+        "--task-runner",
+        metavar="thread|process|dask",
+        help="Where batches run: threads here, a process pool, or Dask (dask extra).",
+    ),
+]
+DaskAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        metavar="tcp://HOST:PORT",
+        help="Dask scheduler for --task-runner dask; default: a local cluster.",
+    ),
+]
 
 
 @contextmanager

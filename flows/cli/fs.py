@@ -12,6 +12,7 @@ from .common import (
     BatchSizeOption,
     ConcurrencyOption,
     CustomValidatorOption,
+    DaskAddressOption,
     FullOption,
     JsonOption,
     MaxRejectedShareOption,
@@ -20,6 +21,7 @@ from .common import (
     SkipValidatorOption,
     StoreOption,
     StrictOption,
+    TaskRunnerOption,
     ValidatorOption,
     VerboseOption,
     WorkersOption,
@@ -62,22 +64,8 @@ def ingest_folder(
     max_rejected_share: MaxRejectedShareOption = None,
     store: StoreOption = None,
     result_storage: ResultStorageOption = None,
-    task_runner: Annotated[
-        str,
-        typer.Option(
-            "--task-runner",
-            metavar="thread|process|dask",
-            help="Where batches run: threads here, a process pool, or Dask (dask extra).",
-        ),
-    ] = "thread",
-    dask_address: Annotated[
-        str | None,
-        typer.Option(
-            "--dask-address",
-            metavar="tcp://HOST:PORT",
-            help="Dask scheduler for --task-runner dask; default: a local cluster.",
-        ),
-    ] = None,
+    task_runner: TaskRunnerOption = "thread",
+    dask_address: DaskAddressOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:

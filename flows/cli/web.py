@@ -17,6 +17,7 @@ from .common import (
     FullOption,
     JsonOption,
     MaxRejectedShareOption,
+    ResultStorageOption,
     SchemaOption,
     SkipValidatorOption,
     StoreOption,
@@ -90,6 +91,7 @@ def ingest_site(
     custom_validator: CustomValidatorOption = None,
     max_rejected_share: MaxRejectedShareOption = None,
     store: StoreOption = None,
+    result_storage: ResultStorageOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -108,6 +110,7 @@ def ingest_site(
             skip_validator=skip_validator,
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
+            result_storage=result_storage,
         )
         site = web_site(
             urls,
