@@ -1,0 +1,209 @@
+"""The hostile case registry: each case a small declarative record (what it is, the handling
+it must get, its time and memory bounds), and the measured result of running it.
+
+Results are appended as JSON lines to `results_path()` (one file per session, so that test
+modules imported under different names share it); `summarise` and `render_table` turn them
+into the numbers of docs/hostile-report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil  # type: ignore[import-untyped]
+
+#: How an item or request must end. `new`/`updated`: stored (with warnings at most);
+#: `rejected`: recorded with a reason starting with `code`; `failed`: a failure whose
+#: error type is `code`; `refused`: never requested (scope, robots, private address);
+#: `bounded`: a crawl or run that must stop within its limits; `recovered`: a fault after
+#: which `ingest check` passes and a re-run completes.
+Handling = Literal["new", "updated", "rejected", "failed", "refused", "bounded", "recovered"]
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Expect:
+    handling: Handling
+    code: str | None = None
+    message: str | None = None
+
+    def describe(self) -> str:
+        parts: list[str] = [self.handling]
+        if self.code:
+            parts.append(f"`{self.code}`")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    category: str
+    runner: str
+    summary: str
+    expect: Expect
+    max_seconds: float = 5.0
+    max_peak_mb: float = 64.0
+    #: A product bug this case shows (with the report's reproducer); the table counts it.
+    known_failure: str | None = None
+    build: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class CaseResult:
+    name: str
+    category: str
+    expected: str
+    actual: str
+    handled: bool
+    crashed: bool = False
+    lost: int = 0
+    duplicated: int = 0
+    leaked: int = 0
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+    max_seconds: float = 0.0
+    max_peak_mb: float = 0.0
+    known_failure: str | None = None
+    detail: str = ""
+
+    @property
+    def within_bounds(self) -> bool:
+        return self.seconds <= self.max_seconds and self.peak_mb <= self.max_peak_mb
+
+    @property
+    def ok(self) -> bool:
+        clean = not (self.crashed or self.lost or self.duplicated or self.leaked)
+        return self.handled and clean and self.within_bounds
+
+
+class RssSampler(threading.Thread):
+    """Samples this process's resident set every 10 ms: its peak growth in MB."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self._process = psutil.Process()
+        self._base = self._process.memory_info().rss
+        self._peak = self._base
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.01):
+            self._peak = max(self._peak, self._process.memory_info().rss)
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return float(self._peak - self._base) / MB
+
+
+REGISTRY: dict[str, Case] = {}
+
+
+def register(*cases: Case) -> None:
+    for case in cases:
+        if case.name in REGISTRY and REGISTRY[case.name] != case:
+            raise ValueError(f"hostile case {case.name!r} registered twice")
+        REGISTRY[case.name] = case
+
+
+def results_path() -> Path:
+    """The JSON lines file of this session's results (HOSTILE_RESULTS, or a temp file
+    named after the pytest process, set up by tests/hostile/conftest.py)."""
+    configured = os.environ.get("HOSTILE_RESULTS")
+    if configured:
+        return Path(configured)
+    return Path(tempfile.gettempdir()) / f"hostile-results-{os.getpid()}.jsonl"
+
+
+def record(case: Case, actual: str, handled: bool, **measured: Any) -> CaseResult:
+    result = CaseResult(
+        name=case.name,
+        category=case.category,
+        expected=case.expect.describe(),
+        actual=actual,
+        handled=handled,
+        max_seconds=case.max_seconds,
+        max_peak_mb=case.max_peak_mb,
+        known_failure=case.known_failure,
+        **measured,
+    )
+    path = results_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(result)) + "\n")
+    return result
+
+
+def load_results(path: Path | None = None) -> list[CaseResult]:
+    path = path or results_path()
+    if not path.exists():
+        return []
+    latest: dict[str, CaseResult] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            latest[data["name"]] = CaseResult(**data)
+    return list(latest.values())
+
+
+@dataclass(frozen=True)
+class Totals:
+    tried: int
+    handled: int
+    crashes: int
+    lost: int
+    duplicated: int
+    leaked: int
+    out_of_bounds: int
+    known_failures: int
+
+
+def summarise(results: Iterable[CaseResult]) -> Totals:
+    results = list(results)
+    return Totals(
+        tried=len(results),
+        handled=sum(r.handled for r in results),
+        crashes=sum(r.crashed for r in results),
+        lost=sum(r.lost for r in results),
+        duplicated=sum(r.duplicated for r in results),
+        leaked=sum(r.leaked for r in results),
+        out_of_bounds=sum(not r.within_bounds for r in results),
+        known_failures=sum(bool(r.known_failure) for r in results),
+    )
+
+
+def render_table(results: Iterable[CaseResult]) -> str:
+    results = sorted(results, key=lambda r: (r.category, r.name))
+    totals = summarise(results)
+    lines = [
+        "| cases tried | handled with a clear error or stored | crashes | items lost "
+        "| items duplicated | secrets leaked | outside time/memory bounds | known failures |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {totals.tried} | {totals.handled} | {totals.crashes} | {totals.lost} "
+        f"| {totals.duplicated} | {totals.leaked} | {totals.out_of_bounds} "
+        f"| {totals.known_failures} |",
+        "",
+        "| category | case | expected | actual | ok | s (bound) | peak MB (bound) |",
+        "| --- | --- | --- | --- | :-: | ---: | ---: |",
+    ]
+    for r in results:
+        mark = "yes" if r.ok else ("known bug" if r.known_failure else "**NO**")
+        actual = r.actual.replace("|", "\\|").replace("\n", " ")[:130]
+        memory = f"{r.peak_mb:.1f} ({r.max_peak_mb:g})" if r.max_peak_mb else "not measured"
+        lines.append(
+            f"| {r.category} | {r.name} | {r.expected} | {actual} | {mark} "
+            f"| {r.seconds:.2f} ({r.max_seconds:g}) | {memory} |"
+        )
+    known = [r for r in results if r.known_failure]
+    if known:
+        lines += ["", "Known failures (product bugs, reported with a reproducer):", ""]
+        lines += [f"- `{r.name}`: {r.known_failure}" for r in known]
+    return "\n".join(lines) + "\n"
