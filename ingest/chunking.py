@@ -10,7 +10,7 @@ import hashlib
 import importlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -154,14 +154,12 @@ def split_text(text: str, policy: ChunkPolicy) -> list[tuple[str, int]]:
     return pack_spans(text, _paragraphs(text, 0, len(text)), policy)
 
 
-def pack_spans(text: str, spans: Sequence[Span], policy: ChunkPolicy) -> list[tuple[str, int]]:
+def pack_spans(text: str, spans: Iterable[Span], policy: ChunkPolicy) -> list[tuple[str, int]]:
     """Pack consecutive spans of `text` (structural units: paragraphs, Markdown
     blocks...) up to the target size, splitting a span over the maximum like
     `split_text` does; returns `(piece, start_offset)`."""
     limits = _Limits.of(policy)
-    units: list[Span] = []
-    for span in spans:
-        units.extend(_refine(text, span, 0, limits))
+    units = (unit for span in spans for unit in _refine(text, span, 0, limits))
     return [(text[start:end], start) for start, end in _pack(text, units, limits)]
 
 
@@ -217,15 +215,17 @@ def line_windows(
     text = "\n".join(lines)
     index = LineIndex(text, first_line)
     limits = _Limits.of(policy)
-    units: list[Span] = []
-    for start, end in _paragraphs(text, 0, len(text)):
-        if limits.within_target(text, start, end):
-            units.append((start, end))
-            continue
-        for line in _lines(text, start, end):
-            units.extend(_refine(text, line, _SENTENCE_LEVEL, limits))
+
+    def units() -> Iterator[Span]:
+        for start, end in _paragraphs(text, 0, len(text)):
+            if limits.within_target(text, start, end):
+                yield start, end
+                continue
+            for line in _lines(text, start, end):
+                yield from _refine(text, line, _SENTENCE_LEVEL, limits)
+
     windows = []
-    for start, end in _pack(text, units, limits):
+    for start, end in _pack(text, units(), limits):
         start_line, end_line = index.lines_of(start, end)
         windows.append((text[start:end], start_line, end_line))
     return windows
@@ -268,9 +268,12 @@ def _trim(text: str, start: int, end: int) -> Span:
     return start, end
 
 
-def _paragraphs(text: str, start: int, end: int) -> list[Span]:
+# The levels yield their spans one by one: a 10 MB line of short words holds two
+# million of them, and only the packed pieces need to be kept.
+
+
+def _paragraphs(text: str, start: int, end: int) -> Iterator[Span]:
     """Runs of non-blank lines, from the start of their first line (indentation kept)."""
-    spans: list[Span] = []
     para_start: int | None = None
     para_end = start
     pos = start
@@ -279,7 +282,7 @@ def _paragraphs(text: str, start: int, end: int) -> list[Span]:
         line_end = end if nl < 0 else nl
         if is_blank(text[pos:line_end]):
             if para_start is not None:
-                spans.append((para_start, para_end))
+                yield para_start, para_end
                 para_start = None
         else:
             if para_start is None:
@@ -287,38 +290,37 @@ def _paragraphs(text: str, start: int, end: int) -> list[Span]:
             para_end = _trim(text, pos, line_end)[1]
         pos = line_end + 1
     if para_start is not None:
-        spans.append((para_start, para_end))
-    return spans
+        yield para_start, para_end
 
 
-def _lines(text: str, start: int, end: int) -> list[Span]:
-    spans: list[Span] = []
+def _lines(text: str, start: int, end: int) -> Iterator[Span]:
     pos = start
     while pos < end:
         nl = text.find("\n", pos, end)
         line_end = end if nl < 0 else nl
         trimmed_end = _trim(text, pos, line_end)[1]
         if trimmed_end > pos:
-            spans.append((pos, trimmed_end))
+            yield pos, trimmed_end
         pos = line_end + 1
-    return spans
 
 
-def _sentences(text: str, start: int, end: int) -> list[Span]:
-    spans: list[Span] = []
+def _sentences(text: str, start: int, end: int) -> Iterator[Span]:
     pos = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append(_trim(text, pos, match.end(1)))
+        span = _trim(text, pos, match.end(1))
+        if span[1] > span[0]:
+            yield span
         pos = match.end()
-    spans.append(_trim(text, pos, end))
-    return [span for span in spans if span[1] > span[0]]
+    span = _trim(text, pos, end)
+    if span[1] > span[0]:
+        yield span
 
 
-def _words(text: str, start: int, end: int) -> list[Span]:
-    return [match.span() for match in _WORD.finditer(text, start, end)]
+def _words(text: str, start: int, end: int) -> Iterator[Span]:
+    return (match.span() for match in _WORD.finditer(text, start, end))
 
 
-_LEVELS: tuple[Callable[[str, int, int], list[Span]], ...] = (
+_LEVELS: tuple[Callable[[str, int, int], Iterator[Span]], ...] = (
     _paragraphs,
     _lines,
     _sentences,
@@ -327,19 +329,19 @@ _LEVELS: tuple[Callable[[str, int, int], list[Span]], ...] = (
 _SENTENCE_LEVEL = _LEVELS.index(_sentences)
 
 
-def _refine(text: str, span: Span, level: int, limits: _Limits) -> list[Span]:
+def _refine(text: str, span: Span, level: int, limits: _Limits) -> Iterator[Span]:
+    """`span` if it fits, else its parts at the next finer level that fit."""
     start, end = span
     if limits.fits(text, start, end):
-        return [span]
-    if level >= len(_LEVELS):
-        return _hard_split(text, start, end, limits)
-    parts = _LEVELS[level](text, start, end)
-    if parts == [span]:
-        return _refine(text, span, level + 1, limits)
-    refined: list[Span] = []
-    for part in parts:
-        refined.extend(_refine(text, part, level + 1, limits))
-    return refined
+        yield span
+    elif level >= len(_LEVELS):
+        yield from _hard_split(text, start, end, limits)
+    else:
+        for part in _LEVELS[level](text, start, end):
+            if limits.fits(text, *part):  # the common case, without a nested generator
+                yield part
+            else:
+                yield from _refine(text, part, level + 1, limits)
 
 
 def _hard_split(text: str, start: int, end: int, limits: _Limits) -> list[Span]:
@@ -361,7 +363,7 @@ def _hard_split(text: str, start: int, end: int, limits: _Limits) -> list[Span]:
     return spans
 
 
-def _pack(text: str, units: Sequence[Span], limits: _Limits) -> list[Span]:
+def _pack(text: str, units: Iterable[Span], limits: _Limits) -> list[Span]:
     """Merge consecutive units while the merged extent stays within the target."""
     packed: list[Span] = []
     for start, end in units:
