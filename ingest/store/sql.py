@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import random
 import time
 import uuid
@@ -100,8 +101,33 @@ class SqlStore(Store):
         except BaseException:
             self._engine.dispose()
             raise
+        self._file_identity = self._sqlite_file_identity()
 
     # -- plumbing ---------------------------------------------------------
+
+    def _sqlite_file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the SQLite file; None for other databases or a vanished file."""
+        path = self._location.sqlite_path
+        if path is None:
+            return None
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def _check_file(self, operation: str) -> None:
+        """A SQLite file removed or replaced while open takes every later write with it
+        (they go to the unlinked file): refuse to write rather than lose items."""
+        if self._file_identity is None or self._sqlite_file_identity() == self._file_identity:
+            return
+        raise StoreError(
+            f"{operation}: the store file {self.url} was removed or replaced while this "
+            "run had it open; what this run writes now would be lost, so it stops writing. "
+            "Run again to store the items in the new file.",
+            retryable=False,
+            details={"operation": operation},
+        )
 
     @property
     def url(self) -> str:
@@ -148,10 +174,15 @@ class SqlStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        identity = getattr(self, "_file_identity", None)  # None while opening
+        if identity is not None:
+            self._check_file("write")
         with self._engine.connect() as conn:
             conn.execution_options(**{WRITE: True})
             with conn.begin():
                 yield conn
+        if identity is not None:
+            self._check_file("write")  # removed while it committed: the commit is lost
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

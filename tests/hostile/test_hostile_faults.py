@@ -47,18 +47,7 @@ CASES = {
         _case("disk-full-store", "the store's file system fills up mid-run"),
         _case("disk-full-results", "the result storage's file system is full"),
         _case("database-locked", "another process holds the store's write lock for 2 s mid-run"),
-        _case(
-            "database-removed",
-            "the store's files are deleted mid-run",
-            known_failure=(
-                "store: when the SQLite file is deleted mid-run, pooled connections keep "
-                "committing to the unlinked file: the run ends Completed (exit 0) reporting "
-                "every item new, or fails later on a new empty file, and either way the items "
-                "it reported stored are missing from the store path until the next run; "
-                "checking at each commit that the path still names the open file "
-                "(st_dev/st_ino) would fail those items instead"
-            ),
-        ),
+        _case("database-removed", "the store's files are deleted mid-run"),
         _case("result-file-corrupted", "a persisted batch result is overwritten with garbage"),
         _case("killed-during-commit", "SIGKILL while batches are being committed"),
     ]

@@ -6,13 +6,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from conftest import SOURCE, MakeWrite, RawDatabase, make_document
 
 from ingest.errors import StoreError
 from ingest.models import Failure, Outcome
-from ingest.store import SqlStore, open_store
+from ingest.store import SqlStore, open_store, parse_store_url
 
 
 def test_new_document_is_found_by_lookup(store: SqlStore, make_write: MakeWrite) -> None:
@@ -292,3 +293,23 @@ def test_batch_beyond_one_statements_parameter_limit(
     assert store.documents_count() == 800
     assert sum(len(r.chunks) for r in store.iter_export()) == 16_800
     assert store.check() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_writes_stop_when_the_sqlite_file_is_removed_or_replaced(
+    store: SqlStore, store_url: str, make_write: MakeWrite
+) -> None:
+    """An open SQLite store whose file is deleted would commit into the unlinked file and
+    lose every item it reports stored: the write fails instead, naming the file."""
+    store.write_batch(SOURCE, "job", "run", [make_write("a.md")])
+    path = parse_store_url(store_url).sqlite_path
+    assert path is not None
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreError, match="removed or replaced") as info:
+        store.write_batch(SOURCE, "job", "run", [make_write("b.md")])
+    assert str(path) in str(info.value)
+    assert info.value.retryable is False
+    with open_store(store_url) as fresh:  # a new file at the path: a re-run stores there
+        fresh.write_batch(SOURCE, "job", "run-2", [make_write("b.md")])
+        assert fresh.documents_count() == 1
