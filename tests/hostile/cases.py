@@ -180,17 +180,33 @@ def summarise(results: Iterable[CaseResult]) -> Totals:
     )
 
 
+def render_summary(results: Iterable[CaseResult]) -> str:
+    """The totals per category and overall, with the slowest time and largest peak."""
+    results = list(results)
+    lines = [
+        "| category | cases tried | handled with a clear error or stored | crashes "
+        "| items lost | items duplicated | secrets leaked | outside time/memory bounds "
+        "| known failures | slowest s | largest peak MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    groups = sorted({r.category for r in results})
+    for name, group in [*((c, [r for r in results if r.category == c]) for c in groups),
+                        ("**all**", results)]:  # fmt: skip
+        totals = summarise(group)
+        slowest = max((r.seconds for r in group), default=0.0)
+        largest = max((r.peak_mb for r in group if r.max_peak_mb), default=0.0)
+        lines.append(
+            f"| {name} | {totals.tried} | {totals.handled} | {totals.crashes} | {totals.lost} "
+            f"| {totals.duplicated} | {totals.leaked} | {totals.out_of_bounds} "
+            f"| {totals.known_failures} | {slowest:.1f} | {largest:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render_table(results: Iterable[CaseResult]) -> str:
     results = sorted(results, key=lambda r: (r.category, r.name))
-    totals = summarise(results)
     lines = [
-        "| cases tried | handled with a clear error or stored | crashes | items lost "
-        "| items duplicated | secrets leaked | outside time/memory bounds | known failures |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {totals.tried} | {totals.handled} | {totals.crashes} | {totals.lost} "
-        f"| {totals.duplicated} | {totals.leaked} | {totals.out_of_bounds} "
-        f"| {totals.known_failures} |",
-        "",
+        render_summary(results),
         "| category | case | expected | actual | ok | s (bound) | peak MB (bound) |",
         "| --- | --- | --- | --- | :-: | ---: | ---: |",
     ]

@@ -18,10 +18,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.hostile.cases import CaseResult, render_table, summarise
+from tests.hostile.cases import CaseResult, render_summary, render_table, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "docs" / "hostile-report.md"
+README = ROOT / "README.md"
+README_START = "<!-- hostile-report:start -->"
+README_END = "<!-- hostile-report:end -->"
 
 HEADER = """# Hostile input and fault suite
 
@@ -64,7 +67,19 @@ def write_report(results: Iterable[CaseResult], out: Path = DEFAULT_OUT) -> Path
     text += f"\nVerdict: {verdict}.\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    if out == DEFAULT_OUT and not missing:
+        update_readme(render_summary(results) + f"\nVerdict: {verdict}.\n")
     return out
+
+
+def update_readme(table: str, readme: Path = README) -> None:
+    """Put the summary between the README's markers (a whole-suite run only)."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{table}{README_END}{tail}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
