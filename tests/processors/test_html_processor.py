@@ -187,8 +187,10 @@ GARBAGE = {
 
 @pytest.mark.parametrize("name", sorted(GARBAGE))
 def test_large_or_broken_html_takes_about_a_second_per_megabyte(make_content, name):
+    """Linear, not quadratic: CPU time (not wall time, which a loaded machine stretches)
+    within a generous bound that any superlinear blow-up would exceed many times over."""
     text = GARBAGE[name]
-    started = time.perf_counter()
+    started = time.process_time()
     process(make_content, text)
-    seconds = time.perf_counter() - started
-    assert seconds < 0.3 + 1.5 * len(text) / 1e6, f"{name}: {seconds:.2f} s"
+    seconds = time.process_time() - started
+    assert seconds < 0.5 + 2.0 * len(text) / 1e6, f"{name}: {seconds:.2f} s of CPU"
