@@ -84,9 +84,11 @@ class SiteSpider(scrapy.Spider):
 
     def opened(self, spider: Any) -> None:
         _TIMES["opened"] = time.perf_counter()
+        _TIMES["cpu_opened"] = time.process_time()
 
     def closed_signal(self, spider: Any) -> None:
         _TIMES["closed"] = time.perf_counter()
+        _TIMES["cpu_closed"] = time.process_time()
 
     def parse(self, response: Any) -> Any:
         if not isinstance(response, HtmlResponse):
@@ -182,6 +184,7 @@ def main() -> None:
     result = {
         "pages": stored,
         "seconds": _TIMES["closed"] - _TIMES["opened"],
+        "run_cpu_s": {"main": _TIMES["cpu_closed"] - _TIMES["cpu_opened"]},
         "items": stats.get("item_scraped_count", 0),
         "responses": stats.get("response_received_count", 0),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

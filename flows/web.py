@@ -15,8 +15,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
+from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, Stage
+from ingest.parallel import cpu_pool
 from ingest.progress import (
     end_discovery,
     record_batch,
@@ -74,12 +76,15 @@ async def ingest_web(
         )
 
         async def ingest(pages: list[CrawledPage]) -> BatchResult:
-            state = await pages_task(pages, batch_settings, run.run_id, return_state=True)
+            # quote: Prefect would otherwise walk every page, body and header looking for
+            # futures, twice per task run.
+            state = await pages_task(quote(pages), batch_settings, run.run_id, return_state=True)
             value = await state.aresult(raise_on_failure=False)
             result = result_of(value, [page.item for page in pages], logger)
             record_batch(reporter, [page.item for page in pages], result.counts)
             return result
 
+        _start_workers(options.workers)
         async with web, _drained_on_error(in_flight):
             crawl_started = time.perf_counter()
             async for pages in web.crawl(options.batch_size):
@@ -136,6 +141,15 @@ def _stored_pages(store: Store, source_id: str, job_id: str) -> tuple[Validators
         return DonePage(fingerprint=fingerprint, links=[str(link) for link in links])
 
     return validators.get, done_page
+
+
+def _start_workers(workers: int) -> None:
+    """Spawn the extraction processes now, so that they import their parsers while the
+    crawl fetches the first batches instead of after."""
+    pool = cpu_pool(workers)
+    if pool is not None:
+        for _ in range(workers):
+            pool.submit(int)
 
 
 def _log_refusals(web: WebSource, logger: Any) -> None:

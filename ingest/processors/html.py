@@ -17,7 +17,7 @@ from ..content_types import HTML
 from ..models import FetchedContent, ProcessedDocument
 from ._common import build_document, fail, require_text
 from .base import ChunkPolicy
-from .html_content import Page, Section, parse, read_page
+from .html_content import Page, Section, TooManyAttributesError, parse, read_page
 
 
 class HtmlProcessor:
@@ -30,6 +30,8 @@ class HtmlProcessor:
         try:
             tree = parse(source)
             page = Page() if tree is None else read_page(tree, content.item.uri, len(source))
+        except TooManyAttributesError as exc:
+            raise fail(content, self.name, str(exc)) from exc
         except (etree.LxmlError, ValueError, TypeError, AssertionError, RecursionError) as exc:
             raise fail(content, self.name, f"cannot read HTML: {exc!r}") from exc
 

@@ -5,6 +5,7 @@ canonical URL, links) read from the parsed tree."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from configparser import ConfigParser
 from copy import deepcopy
@@ -28,6 +29,17 @@ _BYTES_PER_ELEMENT = 25
 _MIN_BLOCKS = 500
 _MIN_ELEMENTS = 5_000
 MAX_LINKS = 10_000
+# libxml2 checks each attribute of an element against all the earlier ones: an element
+# with n attributes costs n^2 (100,000 attributes: 9 s; a 10 MB page could hold a million).
+# Real pages stay far below this bound; longer start tags are counted before parsing.
+MAX_ATTRIBUTES = 1_000
+_LONG_TAG = 8 * 1024
+_TAG_START = re.compile(r"<[A-Za-z]")
+# A start tag as libxml2 reads it: quoted values may hold < and >. Possessive, so that an
+# unclosed tag or quote ends the match instead of backtracking.
+_START_TAG = re.compile(r"""<[A-Za-z](?:[^<>"']++|"[^"]*+"|'[^']*+')*+""")
+_QUOTED = re.compile(r""""[^"]*+"|'[^']*+'""")
+_ATTRIBUTE = re.compile(r"""[^\s"'=<>/]+""")
 
 _CHROME = "ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
 _HEADINGS_OUTSIDE_CHROME = etree.XPath(
@@ -62,12 +74,39 @@ class Page:
     sections: list[Section] = field(default_factory=lambda: [Section([])])
 
 
+class TooManyAttributesError(ValueError):
+    """An element has more attributes than libxml2 can parse in reasonable time."""
+
+
+def check_attributes(text: str) -> None:
+    """Raise TooManyAttributesError when a start tag has over MAX_ATTRIBUTES attributes.
+
+    Linear: each start tag is matched once, and only long ones are counted."""
+    pos = 0
+    while (start := _TAG_START.search(text, pos)) is not None:
+        tag = _START_TAG.match(text, start.start())
+        end = tag.end() if tag is not None else start.end()
+        if end - start.start() > _LONG_TAG:
+            unquoted = _QUOTED.sub(" ", text[start.start() + 1 : end])
+            # names and unquoted values: at least as many as the attributes
+            count = sum(1 for _ in _ATTRIBUTE.finditer(unquoted)) - 1
+            if count > MAX_ATTRIBUTES:
+                line = text.count("\n", 0, start.start()) + 1
+                raise TooManyAttributesError(
+                    f"an element at line {line} has about {count} attributes, over the limit "
+                    f"of {MAX_ATTRIBUTES}: refused (parsing it would take quadratic time)"
+                )
+        pos = max(end, start.end())
+
+
 def parse(text: str) -> lxml.html.HtmlElement | None:
     """The document tree, or None when there is no markup or text at all.
 
     Bytes with a declared encoding, because lxml refuses a str that carries an
     XML encoding declaration; lone surrogates and NULs become replacement marks.
+    Raises TooManyAttributesError for an element no parser should be given.
     """
+    check_attributes(text)
     data = text.replace("\x00", "\ufffd").encode("utf-8", "replace")
     parser = lxml.html.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False
@@ -395,6 +434,7 @@ def _lang(tree: lxml.html.HtmlElement) -> str | None:
     )
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def _resolve(base: str | None, href: str) -> str | None:
     href = href.strip()
     if not href or href.startswith("#") or href.lower().startswith(_NOT_PAGES):
@@ -404,6 +444,17 @@ def _resolve(base: str | None, href: str) -> str | None:
         return urldefrag(url).url or None
     except ValueError:  # e.g. a broken IPv6 host
         return None
+
+
+def _site_root(base: str | None) -> str | None:
+    """scheme://host/ of `base`: all a root-relative or absolute href needs of it."""
+    if not base:
+        return base
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return base
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else base
 
 
 def _base_url(tree: lxml.html.HtmlElement, uri: str) -> str | None:
@@ -432,8 +483,15 @@ def _canonical(tree: lxml.html.HtmlElement, base: str | None) -> str | None:
 def _links(tree: lxml.html.HtmlElement, base: str | None) -> list[str]:
     """Every link of the page, navigation included: the crawler follows those too."""
     found: dict[str, None] = {}
-    for href in tree.xpath("//a/@href | //area/@href"):
-        url = _resolve(base, str(href))
+    root = _site_root(base)
+    for value in tree.xpath("//a/@href | //area/@href"):
+        href = str(value).strip()
+        # Navigation repeats on every page: `_resolve` is memoised, and an href that only
+        # needs the base's scheme and host is keyed by those, so one entry serves the site.
+        site_wide = (href[:1] == "/" and href[1:2] != "/") or href[:8].lower().startswith(
+            ("http://", "https://")
+        )
+        url = _resolve(root if site_wide else base, href)
         if url:
             found[url] = None
             if len(found) >= MAX_LINKS:

@@ -4,11 +4,12 @@ and the robots meta directives that decide what the crawl may follow."""
 from __future__ import annotations
 
 import codecs
+import functools
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .urls import resolve_url
+from .urls import origin, resolve_url
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -31,6 +32,19 @@ def _text(body: bytes, charset: str | None) -> bytes | str:
     except LookupError:
         return body
     return body if name == "utf-8" else body.decode(name, "replace")
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _resolve(base: str, href: str, sorted_query: bool) -> str | None:
+    return resolve_url(base, href, sorted_query=sorted_query)
+
+
+def _site_wide(href: str) -> bool:
+    """True when resolving `href` needs only the base's scheme and host: a root-relative
+    path, or an absolute http(s) URL."""
+    return (href[:1] == "/" and href[1:2] != "/") or href[:8].lower().startswith(
+        ("http://", "https://")
+    )
 
 
 def _rel_has(rel: str | None, word: str) -> bool:
@@ -74,11 +88,16 @@ def extract_links(
     links: list[str] = []
     if not (respect_nofollow and nofollow):
         seen: set[str] = set()
+        # Resolving is most of the cost of a page's links, and pages of a site repeat the
+        # same navigation: resolution is memoised, keyed by the site root alone for the
+        # hrefs that need no more of the base, so one entry serves every page.
+        site_root = origin(base_url) + "/"
         for anchor in tree.css("a[href], area[href]"):
-            attributes = anchor.attributes
+            attributes = anchor.attrs
             if respect_nofollow and _rel_has(attributes.get("rel"), "nofollow"):
                 continue
-            target = resolve_url(base_url, attributes.get("href") or "", sorted_query=sorted_query)
+            href = attributes.get("href") or ""
+            target = _resolve(site_root if _site_wide(href) else base_url, href, sorted_query)
             if target is not None and target not in seen:
                 seen.add(target)
                 links.append(target)
