@@ -60,6 +60,29 @@ def test_crawl_then_recrawl_unchanged(
     assert second["counts"]["deleted"] == 0
 
 
+def test_two_extraction_workers_store_what_one_process_stores(
+    prefect_api: str, isolated_results: Path, site: SiteState, tmp_path: Path
+) -> None:
+    """`workers=2` moves decoding, validation and extraction to worker processes: the
+    documents and chunks stored are the same as in one process."""
+    from ingest.store import open_store
+
+    cfg = config([f"{site.base}/page/0.html"], max_depth=50, sorted_query=True)
+    stored: list[list[tuple[str, str, str, list[str]]]] = []
+    for workers in (1, 2):
+        store = tmp_path / f"web-{workers}.db"
+        state, report = run_web(cfg, store, batch_size=40, workers=workers)
+        assert state.is_completed(), report
+        with open_store(str(store)) as opened:
+            stored.append(
+                sorted(
+                    (r.uri, r.content_hash, r.text, [c.text for c in r.chunks])
+                    for r in opened.iter_export()
+                )
+            )
+    assert stored[0] and stored[0] == stored[1]
+
+
 def test_recrawl_finds_the_changed_and_the_removed_page(
     prefect_api: str, isolated_results: Path, site: SiteState, tmp_path: Path
 ) -> None:
