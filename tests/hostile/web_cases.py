@@ -186,21 +186,6 @@ FETCH_CASES: list[WebCase] = [
 ]
 
 
-SITEMAP_DOM = (
-    "web source: parse_sitemap builds the whole XML tree (defusedxml fromstring) before "
-    "keeping 50,000 URLs: a 57 MB sitemap of 1,000,000 URLs takes about 380 MB of resident "
-    "memory (7x) and about 9 s; iterparse stopping at the 50,000th <loc> would bound it"
-)
-ATTRIBUTE_BOMB = (
-    "web source: extract_links parses every page with lexbor (selectolax), whose attribute "
-    "handling is quadratic: one element with 30,000 attributes takes about 2.5 s, 100,000 "
-    "take 26 s, and a page at the 20 MiB cap could hold 2,000,000 (hours): count attributes "
-    "of long start tags before parsing, as ingest/processors/html_content.check_attributes does"
-)
-TLS_RETRYABLE = (
-    "web source: a certificate verification failure is a FetchConnectionError marked "
-    "retryable, so it is retried and the run is left resumable for an error no retry can fix"
-)
 
 
 def _crawl(
@@ -244,7 +229,6 @@ CRAWL_CASES: dict[str, Case] = {
             Expect("bounded"),
             seconds=15.0,
             peak_mb=180,
-            known_failure=SITEMAP_DOM,
         ),
         _crawl(
             "infinite-links",
@@ -259,7 +243,6 @@ CRAWL_CASES: dict[str, Case] = {
             Expect("new"),
             seconds=1.0,
             peak_mb=64,
-            known_failure=ATTRIBUTE_BOMB,
         ),
         _crawl(
             "page-differs-every-request",
@@ -270,7 +253,6 @@ CRAWL_CASES: dict[str, Case] = {
             "tls-self-signed",
             "an https seed served with a self-signed certificate",
             Expect("failed", "FetchConnectionError", "certificate verify failed"),
-            known_failure=TLS_RETRYABLE,
         ),
         _crawl(
             "private-seed-guard-on",

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
+import ssl
+from typing import Any, TypeVar
 
 import httpx
 
 from ...errors import ItemGoneError, ItemTooLargeError, SourceAccessError
+
+E = TypeVar("E", bound=BaseException)
 
 _RETRYABLE_STATUSES = frozenset(
     {408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
@@ -203,6 +206,14 @@ def map_exception(exc: BaseException, url: str) -> SourceAccessError:
     dns = _find_cause(exc, socket.gaierror)
     if dns is not None:
         return _dns_error(dns, url)
+    if _find_cause(exc, ssl.SSLCertVerificationError) or _CERTIFICATE in detail.lower():
+        # An untrusted certificate stays untrusted: retrying cannot help.
+        return FetchConnectionError(
+            f"TLS certificate of {url} not trusted (certificate verify failed): {detail}",
+            uri=url,
+            retryable=False,
+            details={**details, "tls": "certificate"},
+        )
     if isinstance(exc, httpx.TransportError | ConnectionError | OSError):
         # NetworkError, RemoteProtocolError, ProxyError and raw socket errors.
         return FetchConnectionError(
@@ -234,7 +245,10 @@ def _dns_error(exc: socket.gaierror, url: str) -> NameResolutionError:
     )
 
 
-def _find_cause(exc: BaseException, kind: type[socket.gaierror]) -> socket.gaierror | None:
+_CERTIFICATE = "certificate verify failed"
+
+
+def _find_cause(exc: BaseException, kind: type[E]) -> E | None:
     seen: BaseException | None = exc
     for _ in range(5):  # httpx error <- aiohttp error <- socket error, at most
         if seen is None:

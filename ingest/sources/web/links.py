@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser
 
+from ...processors.html_content import TooManyAttributesError, check_attributes
 from .urls import origin, resolve_url
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -63,9 +64,15 @@ def extract_links(
 
     mailto:, javascript:, data: and other non-http(s) links are dropped; with
     `respect_nofollow`, rel=nofollow links are skipped and a robots meta "nofollow"
-    drops them all.
+    drops them all. A page with an element of more attributes than any parser handles in
+    linear time has no links here (the HTML processor rejects it, saying why).
     """
-    tree = LexborHTMLParser(_text(body, charset))
+    source = _text(body, charset)
+    try:
+        check_attributes(source if isinstance(source, str) else source.decode("utf-8", "replace"))
+    except TooManyAttributesError:
+        return PageLinks()
+    tree = LexborHTMLParser(source)
     base_url = url
     base = tree.css_first("base[href]")
     if base is not None:

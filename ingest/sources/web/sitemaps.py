@@ -3,13 +3,14 @@ defusedxml (no DTD, no entities) under a size cap counted after decompression.""
 
 from __future__ import annotations
 
+import io
 import zlib
 from dataclasses import dataclass, field
 from typing import Literal
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import iterparse
 
 from .errors import SitemapError
 
@@ -67,22 +68,33 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int) -> Sitemap:
             uri=url,
             details={"max_bytes": max_bytes},
         )
+    # Streamed: a sitemap may list a million URLs, and only the first 50,000 are kept,
+    # so entries are read one by one and dropped from the tree once read.
+    kind = ""
+    urls: list[str] = []
+    depth = 0
+    root: Element | None = None
     try:
-        root: Element = fromstring(body, forbid_dtd=True)
+        for event, element in iterparse(io.BytesIO(body), events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                depth += 1
+                if root is None:
+                    root, kind = element, _local(element.tag)
+                    if kind not in ("urlset", "sitemapindex"):
+                        raise SitemapError(
+                            f"{url} is not a sitemap (root element <{kind}>)", uri=url
+                        )
+                continue
+            depth -= 1
+            if depth != 1 or root is None:
+                continue
+            if _local(element.tag) == ("url" if kind == "urlset" else "sitemap"):
+                loc = next((sub for sub in element if _local(sub.tag) == "loc"), None)
+                if loc is not None and loc.text and loc.text.strip():
+                    urls.append(loc.text.strip())
+            root.clear()
+            if len(urls) >= MAX_SITEMAP_URLS:
+                break
     except (ParseError, DefusedXmlException) as exc:
         raise SitemapError(f"the sitemap {url} is not acceptable XML: {exc}", uri=url) from exc
-    kind = _local(root.tag)
-    if kind not in ("urlset", "sitemapindex"):
-        raise SitemapError(f"{url} is not a sitemap (root element <{kind}>)", uri=url)
-    entry = "url" if kind == "urlset" else "sitemap"
-    urls: list[str] = []
-    for child in root:
-        if _local(child.tag) != entry:
-            continue
-        for sub in child:
-            if _local(sub.tag) == "loc" and sub.text and sub.text.strip():
-                urls.append(sub.text.strip())
-                break
-        if len(urls) >= MAX_SITEMAP_URLS:
-            break
     return Sitemap(kind="urlset" if kind == "urlset" else "sitemapindex", urls=urls)
