@@ -23,27 +23,7 @@ from ingest.progress import (
     record_batch,
     record_discovered,
 )
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.snapshots: list[ProgressSnapshot] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, snapshot: ProgressSnapshot) -> None:
-        with self._lock:
-            self.snapshots.append(snapshot)
+from tests.support.progress import FakeClock, Recorder
 
 
 def test_phases_are_the_pipeline_stages() -> None:

@@ -5,7 +5,6 @@ tops each phase up to the batch's size without counting an item twice."""
 from __future__ import annotations
 
 import contextvars
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,27 +25,7 @@ from ingest.progress import (
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.snapshots: list[ProgressSnapshot] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, snapshot: ProgressSnapshot) -> None:
-        with self._lock:
-            self.snapshots.append(snapshot)
+from tests.support.progress import FakeClock, Recorder
 
 
 @pytest.fixture

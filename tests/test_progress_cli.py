@@ -20,14 +20,7 @@ from flows.cli.progress import (
 )
 from ingest.progress import ProgressReporter
 from tests.conftest import REPO_ROOT
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.progress import FakeClock
 
 
 def _reporter(clock: FakeClock) -> ProgressReporter:
@@ -38,7 +31,7 @@ def _reporter(clock: FakeClock) -> ProgressReporter:
 
 
 def test_plain_lines_every_few_seconds_and_at_the_end() -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     reporter = _reporter(clock)
     out = StringIO()
     listener = PlainProgressListener(out, interval_s=5.0, clock=clock)
@@ -58,7 +51,7 @@ def test_plain_lines_every_few_seconds_and_at_the_end() -> None:
 
 
 def test_plain_listener_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     reporter = _reporter(clock)
     reporter.advance("fetch")
     PlainProgressListener(clock=clock)(reporter.finish())
@@ -68,7 +61,7 @@ def test_plain_listener_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_rich_listener_draws_a_bar_per_phase() -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     reporter = _reporter(clock)
     out = StringIO()
     console = Console(force_terminal=True, file=out, width=110, color_system="standard")
@@ -126,15 +119,15 @@ def _run_piped() -> subprocess.CompletedProcess[bytes]:
     )
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_under_a_pseudo_terminal_stderr_shows_the_bar_and_stdout_stays_clean() -> None:
+def _run_on_a_terminal(
+    command: list[str], *, env: dict[str, str], timeout: float, cwd: Path | None = None
+) -> tuple[int, str, bytes]:
+    """Run `command` with its stderr on a pseudo-terminal and its stdout piped; its exit
+    code, what it drew on the terminal and its stdout."""
     import pty
 
     leader, follower = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _SCRIPT], stdout=subprocess.PIPE, stderr=follower, env=env
-    )
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=env, cwd=cwd)
     os.close(follower)
     chunks = []
     try:
@@ -146,13 +139,21 @@ def test_under_a_pseudo_terminal_stderr_shows_the_bar_and_stdout_stays_clean() -
             if not chunk:
                 break
             chunks.append(chunk)
-        stdout, _ = child.communicate(timeout=60)
+        stdout, _ = child.communicate(timeout=timeout)
     finally:
         os.close(leader)
         if child.poll() is None:
             child.kill()
-    terminal = b"".join(chunks).decode("utf-8", "replace")
-    assert child.returncode == 0, terminal
+    return child.returncode, b"".join(chunks).decode("utf-8", "replace"), stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_under_a_pseudo_terminal_stderr_shows_the_bar_and_stdout_stays_clean() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
+    returncode, terminal, stdout = _run_on_a_terminal(
+        [sys.executable, "-c", _SCRIPT], env=env, timeout=60
+    )
+    assert returncode == 0, terminal
     assert "━" in terminal
     assert "30/30" in terminal
     assert stdout == b'{"ok": true}\n'
@@ -198,34 +199,10 @@ def _ingest_fs(tmp_path: Path, name: str) -> list[str]:
 def test_ingest_fs_on_a_terminal_draws_every_phase_and_prints_only_json(
     prefect_api: str, tmp_path: Path
 ) -> None:
-    import pty
-
-    leader, follower = pty.openpty()
-    child = subprocess.Popen(
-        _ingest_fs(tmp_path, "tty"),
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        env=_cli_env(prefect_api, tmp_path),
-        cwd=tmp_path,
+    returncode, terminal, stdout = _run_on_a_terminal(
+        _ingest_fs(tmp_path, "tty"), env=_cli_env(prefect_api, tmp_path), timeout=300, cwd=tmp_path
     )
-    os.close(follower)
-    chunks = []
-    try:
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        stdout, _ = child.communicate(timeout=300)
-    finally:
-        os.close(leader)
-        if child.poll() is None:
-            child.kill()
-    terminal = b"".join(chunks).decode("utf-8", "replace")
-    assert child.returncode == 0, terminal
+    assert returncode == 0, terminal
     report = json.loads(stdout)  # stdout is the report and nothing else
     pending = report["counts"]["discovered"] - report["counts"]["unchanged"]
     assert "━" in terminal

@@ -8,14 +8,13 @@ import json
 import os
 import random
 import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.kill import job_left_open, kill_at
+from tests.support.cli import start_ingest
+from tests.support.kill import job_left_open, kill_at, store_snapshot
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -31,10 +30,7 @@ def _corpus(root: Path) -> None:
 
 
 def _start(corpus: Path, store: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-c",
-        "from flows.cli import main; main()",
+    return start_ingest(
         "fs",
         str(corpus),
         "--store",
@@ -44,31 +40,8 @@ def _start(corpus: Path, store: Path, env: dict[str, str]) -> subprocess.Popen[s
         "--concurrency",
         "2",
         "--json",
-    ]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        env=env,
     )
-
-
-def _snapshot(store: Path) -> dict[str, Any]:
-    from ingest.store import open_store
-
-    with open_store(str(store)) as opened:
-        assert opened.check() == []
-        records = list(opened.iter_export(include_deleted=True))
-        uris = [record.uri for record in records]
-        assert len(uris) == len(set(uris)), "a document is stored twice"
-        return {
-            record.uri: (
-                record.content_hash,
-                record.deleted,
-                [
-                    (chunk.seq, chunk.text, chunk.metadata.get("chunk_id"))
-                    for chunk in record.chunks
-                ],
-            )
-            for record in records
-        }
 
 
 async def _task_states(api: str, flow_run_id: str) -> list[str]:
@@ -115,7 +88,7 @@ def test_killed_runs_resume_to_the_clean_result(prefect_api: str, tmp_path: Path
     out, err = clean.communicate(timeout=300)
     assert clean.returncode == 0, err
     clean_report = json.loads(out)
-    expected = _snapshot(clean_store)
+    expected = store_snapshot(clean_store)
     total_batches = -(-(clean_report["counts"]["discovered"]) // BATCH)
     assert clean_report["counts"]["failed"] == 0
     print(f"clean run: {clean_report['duration_s']} s in the flow")
@@ -139,7 +112,7 @@ def test_killed_runs_resume_to_the_clean_result(prefect_api: str, tmp_path: Path
         assert retry.returncode == 0, err
         report = json.loads(out)
         assert report["counts"]["failed"] == 0
-        assert _snapshot(store) == expected, f"iteration {iteration}: store differs"
+        assert store_snapshot(store) == expected, f"iteration {iteration}: store differs"
 
         retry_states = asyncio.run(_task_states(prefect_api, report["run_id"]))
         executed = retry_states.count("Completed")

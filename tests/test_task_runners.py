@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.kill import stored_items
+from tests.support.kill import store_snapshot, stored_items
 from tests.test_flow_filesystem import run_flow, write_files
 
 needs_dask = pytest.mark.skipif(
@@ -31,25 +31,6 @@ def slow_validator(content: Any) -> list[str]:
     """A custom validation rule that takes its time, so a kill lands mid-batch."""
     time.sleep(0.1)
     return []
-
-
-def snapshot(store: Path) -> dict[str, Any]:
-    from ingest.store import open_store
-
-    with open_store(str(store)) as opened:
-        assert opened.check() == []
-        records = list(opened.iter_export(include_deleted=True))
-    uris = [record.uri for record in records]
-    assert len(uris) == len(set(uris)), "a document is stored twice"
-    return {
-        record.uri: (
-            record.content_hash,
-            record.title,
-            record.deleted,
-            [(chunk.seq, chunk.text, chunk.metadata.get("chunk_id")) for chunk in record.chunks],
-        )
-        for record in records
-    }
 
 
 @pytest.fixture
@@ -74,7 +55,7 @@ def reference(
     state, report = run_flow(corpus, tmp_path / "threads.db", batch_size=BATCH)
     assert state.is_completed(), report
     assert report["counts"]["new"] == FILES
-    return snapshot(tmp_path / "threads.db")
+    return store_snapshot(tmp_path / "threads.db")
 
 
 @pytest.fixture
@@ -90,27 +71,15 @@ def dask_cluster(api_for_child_processes: None) -> Iterator[Any]:
 
 @pytest.mark.prefect
 @pytest.mark.slow
-def test_a_process_pool_stores_what_threads_store(
-    corpus: Path, tmp_path: Path, reference: dict[str, Any]
+@pytest.mark.parametrize("task_runner", ["process", pytest.param("dask", marks=needs_dask)])
+def test_a_process_pool_or_a_local_dask_cluster_stores_what_threads_store(
+    task_runner: str, corpus: Path, tmp_path: Path, reference: dict[str, Any]
 ) -> None:
-    state, report = run_flow(
-        corpus, tmp_path / "processes.db", batch_size=BATCH, task_runner="process"
-    )
+    store = tmp_path / f"{task_runner}.db"
+    state, report = run_flow(corpus, store, batch_size=BATCH, task_runner=task_runner)
     assert state.is_completed(), report
     assert report["counts"]["new"] == FILES
-    assert snapshot(tmp_path / "processes.db") == reference
-
-
-@pytest.mark.prefect
-@pytest.mark.slow
-@needs_dask
-def test_a_local_dask_cluster_stores_what_threads_store(
-    corpus: Path, tmp_path: Path, reference: dict[str, Any]
-) -> None:
-    state, report = run_flow(corpus, tmp_path / "dask.db", batch_size=BATCH, task_runner="dask")
-    assert state.is_completed(), report
-    assert report["counts"]["new"] == FILES
-    assert snapshot(tmp_path / "dask.db") == reference
+    assert store_snapshot(store) == reference
 
 
 @pytest.mark.prefect
@@ -156,7 +125,7 @@ def test_a_killed_dask_worker_loses_no_batch(
         state, report = run_flow(corpus, store, **options)
     assert state.is_completed(), report
     assert report["counts"]["failed"] == 0
-    assert snapshot(store) == reference
+    assert store_snapshot(store) == reference
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,24 @@ def cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _usage_error(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`ingest ARGS` with no Prefect API to reach, checked to be a usage error: exit 2 with
+    one line on stderr, nothing on stdout, nothing written."""
+    home = tmp_path / "home"
+    env = dict(
+        os.environ,
+        INGEST_HOME=str(home),
+        PREFECT_API_URL="http://127.0.0.1:9/api",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    run = ingest(*args, env=env, cwd=tmp_path)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert run.stdout == ""
+    assert not home.exists(), "nothing may be written on bad usage"
+    return run
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -56,19 +75,8 @@ def cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
 def test_bad_validation_options_exit_2_before_any_work(
     args: list[str], message: str, folder: Path, tmp_path: Path
 ) -> None:
-    home = tmp_path / "home"
-    env = dict(
-        os.environ,
-        INGEST_HOME=str(home),
-        PREFECT_API_URL="http://127.0.0.1:9/api",
-        PYTHONPATH=str(REPO_ROOT),
-    )
-    run = ingest("fs", str(folder), *args, env=env, cwd=tmp_path)
-    assert run.returncode == 2, (run.stdout, run.stderr)
+    run = _usage_error(tmp_path, "fs", str(folder), *args)
     assert message in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
-    assert run.stdout == ""
-    assert not home.exists(), "nothing may be written on bad usage"
 
 
 def test_not_a_number_share_is_a_usage_error(folder: Path, tmp_path: Path) -> None:
@@ -202,17 +210,6 @@ def test_unusable_schema_exits_2_before_any_work(
     schema = tmp_path / name
     if text is not None:
         schema.write_text(text)
-    home = tmp_path / "home"
-    env = dict(
-        os.environ,
-        INGEST_HOME=str(home),
-        PREFECT_API_URL="http://127.0.0.1:9/api",
-        PYTHONPATH=str(REPO_ROOT),
-    )
-    run = ingest("fs", str(folder), "--schema", f"*={schema}", env=env, cwd=tmp_path)
-    assert run.returncode == 2, (run.stdout, run.stderr)
+    run = _usage_error(tmp_path, "fs", str(folder), "--schema", f"*={schema}")
     assert message in run.stderr
     assert str(schema) in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
-    assert run.stdout == ""
-    assert not home.exists(), "nothing may be written on bad usage"

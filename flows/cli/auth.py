@@ -118,6 +118,27 @@ def _build(cls: type[WebCredentials], **fields: Any) -> WebCredentials:
         raise fail_usage(problems) from None
 
 
+def _add(
+    cls: type[WebCredentials],
+    block_name: str,
+    /,
+    *,
+    field: str,
+    what: str,
+    secret_env: str | None,
+    secret_block: str | None,
+    origin: list[str] | None,
+    overwrite: bool,
+    **settings: Any,
+) -> None:
+    """Save `cls` credentials as `block_name`. The secret (a `what`, in messages) goes in
+    the field `field`, read from the environment or standard input, unless `<field>_block`
+    names the Secret block that holds it."""
+    value = _read_secret(what, secret_env, secret_block)
+    fields = {field: value, f"{field}_block": secret_block, "origins": origin or []}
+    _save(_build(cls, **fields, **settings), block_name, overwrite)
+
+
 @add_app.command("basic")
 def add_basic(
     name: NameArgument,
@@ -130,15 +151,17 @@ def add_basic(
     """HTTP Basic credentials; the password comes from stdin or --secret-env."""
     from blocks import BasicAuthCredentials
 
-    password = _read_secret("password", secret_env, secret_block)
-    block = _build(
+    _add(
         BasicAuthCredentials,
+        name,
+        field="password",
+        what="password",
+        secret_env=secret_env,
+        secret_block=secret_block,
+        origin=origin,
+        overwrite=overwrite,
         username=username,
-        password=password,
-        password_block=secret_block,
-        origins=origin or [],
     )
-    _save(block, name, overwrite)
 
 
 @add_app.command("token")
@@ -152,11 +175,16 @@ def add_token(
     """A bearer token; the token comes from stdin or --secret-env."""
     from blocks import BearerTokenCredentials
 
-    token = _read_secret("token", secret_env, secret_block)
-    block = _build(
-        BearerTokenCredentials, token=token, token_block=secret_block, origins=origin or []
+    _add(
+        BearerTokenCredentials,
+        name,
+        field="token",
+        what="token",
+        secret_env=secret_env,
+        secret_block=secret_block,
+        origin=origin,
+        overwrite=overwrite,
     )
-    _save(block, name, overwrite)
 
 
 @add_app.command("api-key")
@@ -179,17 +207,19 @@ def add_api_key(
     """An API key in a header or a query parameter; the key comes from stdin or --secret-env."""
     from blocks import ApiKeyCredentials
 
-    key = _read_secret("API key", secret_env, secret_block)
-    block = _build(
+    _add(
         ApiKeyCredentials,
-        key=key,
-        key_block=secret_block,
+        name,
+        field="key",
+        what="API key",
+        secret_env=secret_env,
+        secret_block=secret_block,
+        origin=origin,
+        overwrite=overwrite,
         name=param,
         location="query" if query else "header",
         prefix=prefix,
-        origins=origin or [],
     )
-    _save(block, name, overwrite)
 
 
 @add_app.command("oauth2")
@@ -225,20 +255,22 @@ def add_oauth2(
         if not sep or not key:
             raise fail_usage(f"--param {pair!r} is not KEY=VALUE")
         extra[key] = value
-    secret = _read_secret("client secret", secret_env, secret_block)
-    block = _build(
+    _add(
         OAuth2ClientCredentials,
+        name,
+        field="client_secret",
+        what="client secret",
+        secret_env=secret_env,
+        secret_block=secret_block,
+        origin=origin,
+        overwrite=overwrite,
         token_url=token_url,
         client_id=client_id,
-        client_secret=secret,
-        client_secret_block=secret_block,
         scopes=scope or [],
         audience=audience,
         extra_params=extra,
         client_auth=client_auth,
-        origins=origin or [],
     )
-    _save(block, name, overwrite)
 
 
 @auth_app.command("list")

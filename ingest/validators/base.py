@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
-from ..models import FetchedContent, ValidationResult
+from ..models import FetchedContent, ValidationIssue, ValidationResult
 
 
 class Validator(Protocol):
@@ -18,3 +18,11 @@ class Validator(Protocol):
     content_types: ClassVar[tuple[str, ...]]
 
     def validate(self, content: FetchedContent) -> ValidationResult: ...
+
+
+def issues_past_cap(total: int, cap: int, code: str, what: str) -> list[ValidationIssue]:
+    """The one issue that stands for the `total - cap` problems not listed one by one
+    ("N more WHAT (TOTAL in all)"); none when all `total` were listed."""
+    if total <= cap:
+        return []
+    return [ValidationIssue(code=code, message=f"{total - cap} more {what} ({total} in all)")]

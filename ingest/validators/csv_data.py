@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from ..content_types import CSV
 from ..models import FetchedContent, ValidationIssue, ValidationResult
+from .base import issues_past_cap
 from .policy import PolicyValidator
 from .table_schema import load_table_schema
 from .text import no_text
@@ -148,13 +149,7 @@ class CsvValidator(PolicyValidator):
                 ],
                 warnings=warnings,
             )
-        if ragged > MAX_RAGGED:
-            warnings.append(
-                ValidationIssue(
-                    code="ragged-row",
-                    message=f"{ragged - MAX_RAGGED} more ragged rows ({ragged} in all)",
-                )
-            )
+        warnings += issues_past_cap(ragged, MAX_RAGGED, "ragged-row", "ragged rows")
         if table is None:
             return ValidationResult(warnings=warnings)
         return ValidationResult(

@@ -42,6 +42,7 @@ from jsonschema.exceptions import best_match
 
 from ..errors import ConfigurationError
 from ..models import ValidationIssue
+from .base import issues_past_cap
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -196,14 +197,7 @@ class TableSchema:
             )
             for row, _, name, value in bad[:cap]
         ]
-        if len(bad) > cap:
-            issues.append(
-                ValidationIssue(
-                    code="bad-value",
-                    message=f"{len(bad) - cap} more bad values ({len(bad)} in all)",
-                )
-            )
-        return issues
+        return issues + issues_past_cap(len(bad), cap, "bad-value", "bad values")
 
 
 @lru_cache(maxsize=64)

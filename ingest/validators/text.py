@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from ..content_types import JSON, XML
 from ..models import FetchedContent, ValidationIssue, ValidationResult
+from .base import issues_past_cap
 from .policy import PolicyValidator
 
 TEXT_TYPES: tuple[str, ...] = ("text/*", JSON, XML, "application/yaml", "application/toml")
@@ -130,13 +131,7 @@ class TextValidator(PolicyValidator):
                         location=f"line {line}",
                     )
                 )
-        if too_long > _MAX_LONG_LINES:
-            warnings.append(
-                ValidationIssue(
-                    code="line-too-long",
-                    message=f"{too_long - _MAX_LONG_LINES} more long lines ({too_long} in all)",
-                )
-            )
+        warnings += issues_past_cap(too_long, _MAX_LONG_LINES, "line-too-long", "long lines")
 
         replacement = text.find("\ufffd")
         if replacement != -1:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..models import ValidationIssue
+from .base import issues_past_cap
 from .json_data import MAX_SCHEMA_ERRORS
 
 # libxml2's advice to lift its limits is for the caller, not for the user.
@@ -89,14 +90,7 @@ class XsdCheck:
             )
             for entry in log[:cap]
         ]
-        if len(log) > cap:
-            found.append(
-                ValidationIssue(
-                    code="schema",
-                    message=f"{len(log) - cap} more schema errors ({len(log)} in all)",
-                )
-            )
-        return found
+        return found + issues_past_cap(len(log), cap, "schema", "schema errors")
 
 
 @lru_cache(maxsize=64)

@@ -24,6 +24,7 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 
 from tests.hostile.cases import MB, Case, Expect, record, register
+from tests.support.cli import start_ingest
 from tests.support.kill import kill_at, stored_items
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
@@ -67,10 +68,7 @@ def _corpus(root: Path) -> Path:
 def _start(
     corpus: Path, store: Path, env: dict[str, str], preexec: Callable[[], None] | None = None
 ) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-c",
-        "from flows.cli import main; main()",
+    process = start_ingest(
         "fs",
         str(corpus),
         "--store",
@@ -78,14 +76,8 @@ def _start(
         "--batch-size",
         str(BATCH),
         "--json",
-    ]
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        command,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=preexec,  # noqa: PLW1509 - only sets a resource limit
+        preexec_fn=preexec,  # only sets a resource limit
     )
     ChildPeak(process.pid).start()
     return process

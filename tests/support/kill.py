@@ -1,4 +1,5 @@
-"""Killing a run at a chosen point of its progress, read from its store as it writes."""
+"""Killing a run at a chosen point of its progress, read from its store as it writes, and
+what the store holds afterwards, to compare with the store of a clean run."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 
 def stored_items(store: Path) -> int:
@@ -29,6 +31,28 @@ def kill_at(victim: subprocess.Popen[str], store: Path, items: int, timeout: flo
             return True
         time.sleep(0.02)
     return False
+
+
+def store_snapshot(store: Path) -> dict[str, Any]:
+    """Every document of the store (the deleted included) by URI, with its content hash,
+    title, deletion mark and chunks; asserts that the store checks clean and holds no
+    document twice."""
+    from ingest.store import open_store
+
+    with open_store(str(store)) as opened:
+        assert opened.check() == []
+        records = list(opened.iter_export(include_deleted=True))
+    uris = [record.uri for record in records]
+    assert len(uris) == len(set(uris)), "a document is stored twice"
+    return {
+        record.uri: (
+            record.content_hash,
+            record.title,
+            record.deleted,
+            [(chunk.seq, chunk.text, chunk.metadata.get("chunk_id")) for chunk in record.chunks],
+        )
+        for record in records
+    }
 
 
 def job_left_open(store: Path) -> bool:

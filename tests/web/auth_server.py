@@ -13,9 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from quiet_handler import QuietHandler
 
 USERNAME = "crawler"
 CLIENT_ID = "ingest-client"
@@ -73,12 +75,9 @@ def page_html(i: int, state: ServerState) -> bytes:
     ).encode()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     server: AuthServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    default_content_type = "text/html"
 
     def _record(self, body: bytes = b"") -> ServerState:
         state = self.server.state
@@ -86,17 +85,6 @@ class Handler(BaseHTTPRequestHandler):
             headers = {name.lower(): value for name, value in self.headers.items()}
             state.hits.append(Hit(self.command, self.path, headers, body))
         return state
-
-    def send(
-        self, status: int, body: bytes, content_type: str = "text/html", **headers: str
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
 
     # -- the protected site and the elsewhere site ------------------------------------------
 

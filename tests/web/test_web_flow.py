@@ -80,7 +80,8 @@ def test_two_extraction_workers_store_what_one_process_stores(
                     for r in opened.iter_export()
                 )
             )
-    assert stored[0] and stored[0] == stored[1]
+    assert stored[0]
+    assert stored[0] == stored[1]
 
 
 def test_recrawl_finds_the_changed_and_the_removed_page(

@@ -8,12 +8,12 @@ import json
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from web_testsite import SiteState
 
+from tests.support.cli import start_ingest
 from tests.support.kill import job_left_open, kill_at
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
@@ -22,10 +22,7 @@ ITERATIONS = 4
 
 
 def _crawl(seed: str, store: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-c",
-        "from flows.cli import main; main()",
+    return start_ingest(
         "web",
         seed,
         "--allow-private-network",
@@ -40,9 +37,7 @@ def _crawl(seed: str, store: Path, env: dict[str, str]) -> subprocess.Popen[str]
         "--store",
         str(store),
         "--json",
-    ]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        env=env,
     )
 
 

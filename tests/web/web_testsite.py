@@ -9,9 +9,11 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from quiet_handler import QuietHandler
 
 PAGES = 300
 ORPHANS = 20
@@ -111,12 +113,8 @@ def expected_pages(base: str, pages: int = PAGES) -> set[str]:
     return uris
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     server: SiteServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
         state = self.server.state
@@ -137,21 +135,6 @@ class Handler(BaseHTTPRequestHandler):
                 self.dynamic(path, count)
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-    def send(
-        self,
-        status: int,
-        body: bytes = b"",
-        content_type: str = "text/html; charset=utf-8",
-        **headers: str,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def dynamic(self, path: str, count: int) -> None:
         state = self.server.state
