@@ -11,8 +11,10 @@ from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, SourceItem, Stage
+from ingest.parallel import start_workers
 from ingest.pipeline import is_current
 from ingest.progress import (
     ProgressReporter,
@@ -44,14 +46,19 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
     a `RunFailedError` that carries the report."""
     options = options or RunOptions()
     run = start_run(FLOW_NAME, options)
-    runner = batch_runner(options)
+    in_flight_max = batches_in_flight(options)
+    runner_options = options.model_copy(update={"concurrency": in_flight_max})
+    runner = batch_runner(runner_options)
     logger = get_run_logger()
     config = source.config()
     config.check()
     folder = FilesystemSource(config)
+    if options.task_runner == "thread":
+        start_workers(options.workers)
     logger.info(
-        "batches run on %s; their results persist to %s",
-        describe_runner(options),
+        "batches run on %s%s; their results persist to %s",
+        describe_runner(runner_options),
+        f", each whole in one of {options.workers} worker processes" if options.workers > 1 else "",
         run.result_location,
     )
     with open_store(run.store_url) as store, run.reporter:
@@ -70,9 +77,13 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
         in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
         with runner:
             for batch in _pending_batches(folder, store, spec, options, totals, run.reporter):
-                if len(in_flight) >= options.concurrency:
+                if len(in_flight) >= in_flight_max:
                     totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
-                parameters = {"items": batch, "settings": spec, "run_id": run.run_id}
+                parameters = {
+                    "items": _unwalked(batch, options),
+                    "settings": spec,
+                    "run_id": run.run_id,
+                }
                 in_flight.append((batch, runner.submit(batch_task, parameters)))
             while in_flight:
                 totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
@@ -88,6 +99,23 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             complete_discovery=True,
             logger=logger,
         )
+
+
+def batches_in_flight(options: RunOptions) -> int:
+    """How many batches the flow keeps submitted at once: `concurrency`, and with
+    worker processes (which run whole batches) at least two per worker, so that a
+    worker finds its next batch queued instead of idling while the flow and the API
+    settle the last one."""
+    if options.workers > 1 and options.task_runner == "thread":
+        return max(options.concurrency, 2 * options.workers)
+    return options.concurrency
+
+
+def _unwalked(batch: list[SourceItem], options: RunOptions) -> object:
+    """The batch as a task parameter that Prefect does not walk (and copy) item by item
+    looking for futures, at each task run. Dask's serialisation turns the `quote`
+    wrapper into a plain tuple, so batches for Dask go as they are."""
+    return batch if options.task_runner == "dask" else quote(batch)
 
 
 def _wait(
@@ -127,7 +155,9 @@ def _pending_batches(
         if page is None:
             break
         states = store.lookup(folder.source_id, [item.uri for item in page])
-        store.mark_seen(folder.source_id, spec.job_id, [item.uri for item in page])
+        # Only stored items can be tombstoned; a new one has no row to mark yet.
+        if states:
+            store.mark_seen(folder.source_id, spec.job_id, list(states))
         totals.counts.discovered += len(page)
         unchanged = 0
         for item in page:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from ingest.errors import IngestError
 from ingest.models import BatchResult, SourceItem
-from ingest.parallel import cpu_pool
+from ingest.parallel import BatchJob, cpu_pool, run_batch_in_pool
 from ingest.pipeline import BatchContext, run_batch
 from ingest.processors.base import ChunkPolicy
 from ingest.sources.base import Source
@@ -48,6 +48,24 @@ class BatchSettings(BaseModel):
             full=self.full,
             cpu_pool=cpu_pool(self.workers),
         )
+
+    def run(self, items: list[SourceItem], source: Source, run_id: str) -> BatchResult:
+        """Run the batch: in this process with one worker, else whole (read, process,
+        write) in a worker process; `source` must then pickle."""
+        pool = cpu_pool(self.workers)
+        if pool is None:
+            return run_batch(items, self.context(source, run_id))
+        job = BatchJob(
+            items=items,
+            source=source,
+            store_url=self.store_url,
+            job_id=self.job_id,
+            run_id=run_id,
+            validation=self.validation,
+            chunking=self.chunking,
+            full=self.full,
+        )
+        return run_batch_in_pool(pool, job)
 
 
 class BatchSpec(BatchSettings):
@@ -109,7 +127,7 @@ def _retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any])
     tags=["ingest"],
 )
 def ingest_batch(items: list[SourceItem], settings: BatchSpec, run_id: str) -> BatchResult:
-    return completed(run_batch(items, settings.context(FilesystemSource(settings.source), run_id)))
+    return completed(settings.run(items, FilesystemSource(settings.source), run_id))
 
 
 def completed(result: BatchResult) -> BatchResult:
