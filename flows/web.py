@@ -18,7 +18,7 @@ from prefect.client.schemas.objects import State
 from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, Stage
-from ingest.parallel import cpu_pool
+from ingest.parallel import start_workers
 from ingest.progress import (
     end_discovery,
     record_batch,
@@ -84,7 +84,7 @@ async def ingest_web(
             record_batch(reporter, [page.item for page in pages], result.counts)
             return result
 
-        _start_workers(options.workers)
+        start_workers(options.workers)  # they import their parsers while the crawl starts
         async with web, _drained_on_error(in_flight):
             crawl_started = time.perf_counter()
             async for pages in web.crawl(options.batch_size):
@@ -141,15 +141,6 @@ def _stored_pages(store: Store, source_id: str, job_id: str) -> tuple[Validators
         return DonePage(fingerprint=fingerprint, links=[str(link) for link in links])
 
     return validators.get, done_page
-
-
-def _start_workers(workers: int) -> None:
-    """Spawn the extraction processes now, so that they import their parsers while the
-    crawl fetches the first batches instead of after."""
-    pool = cpu_pool(workers)
-    if pool is not None:
-        for _ in range(workers):
-            pool.submit(int)
 
 
 def _log_refusals(web: WebSource, logger: Any) -> None:
