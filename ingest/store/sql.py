@@ -88,6 +88,7 @@ class SqlStore(Store):
 
     def __init__(self, location: StoreLocation) -> None:
         self._location = location
+        self._file_identity: tuple[int, int] | None = None  # known once the schema is made
         self._engine = build_engine(location)
         self._dialect = self._engine.dialect.name
         try:
@@ -174,7 +175,7 @@ class SqlStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        identity = getattr(self, "_file_identity", None)  # None while opening
+        identity = self._file_identity
         if identity is not None:
             self._check_file("write")
         with self._engine.connect() as conn:
