@@ -124,7 +124,6 @@ def _retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any])
     persist_result=True,
     cache_result_in_memory=False,
     retry_condition_fn=_retry_transient,
-    tags=["ingest"],
 )
 def ingest_batch(items: list[SourceItem], settings: BatchSpec, run_id: str) -> BatchResult:
     return completed(settings.run(items, FilesystemSource(settings.source), run_id))

@@ -21,7 +21,6 @@ from .cache import BatchCachePolicy
     cache_policy=BatchCachePolicy(),
     persist_result=True,
     cache_result_in_memory=False,
-    tags=["ingest", "web"],
 )
 async def ingest_pages(
     pages: list[CrawledPage], settings: BatchSettings, run_id: str
@@ -38,7 +37,6 @@ async def ingest_pages(
     cache_policy=NO_CACHE,
     persist_result=False,
     retries=0,
-    tags=["ingest", "web"],
 )
 async def load_web_auth(name: str, seeds: list[str]) -> OriginAuth:
     """Load the credentials block `name` and bind it to its origins (the seeds' origins
