@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
@@ -32,6 +33,7 @@ from ingest.store import open_store
 from ingest.store.base import Store
 from tasks.web import ingest_pages, load_web_auth
 
+from .host_limits import PrefectHostLimits
 from .params import RunOptions
 from .run import begin_job, finish_run, result_of, start_run
 
@@ -60,7 +62,8 @@ async def ingest_web(
     web_auth = await load_web_auth(auth, site.seeds) if auth else None
     reporter = run.reporter
     with open_store(run.store_url) as store, reporter:
-        web = WebSource(site, auth=web_auth)
+        shared_limits = PrefectHostLimits(site, holder=_uuid_or_none(run.run_id))
+        web = WebSource(site, auth=web_auth, shared_limits=shared_limits)
         batch_settings = begin_job(
             store,
             web.source_id,
@@ -85,7 +88,7 @@ async def ingest_web(
             return result
 
         start_workers(options.workers)  # they import their parsers while the crawl starts
-        async with web, _drained_on_error(in_flight):
+        async with web, _closing(shared_limits), _drained_on_error(in_flight):
             crawl_started = time.perf_counter()
             async for pages in web.crawl(options.batch_size):
                 uris = [page.item.uri for page in pages]
@@ -150,6 +153,21 @@ def _log_refusals(web: WebSource, logger: Any) -> None:
         logger.info("URLs not requested: %s", summary)
     for failure in web.sitemap_failures:
         logger.warning("sitemap %s: %s", failure.url, failure.reason)
+
+
+@asynccontextmanager
+async def _closing(limits: PrefectHostLimits) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await limits.aclose()
+
+
+def _uuid_or_none(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 @asynccontextmanager

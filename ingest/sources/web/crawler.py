@@ -27,7 +27,7 @@ from .errors import (
     map_exception,
     status_error,
 )
-from .hosts import HostLimiter
+from .hosts import HostLimiter, SharedHostLimits
 from .retry import backoff_delay, parse_retry_after
 from .robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, RobotsRules
 from .urls import Scope, host_port, normalize_url, origin, resolve_url
@@ -183,13 +183,16 @@ class Crawler:
         scope: Scope | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         auth: OriginAuth | None = None,
+        shared_limits: SharedHostLimits | None = None,
     ) -> None:
         self.config = config
         self.scope = scope
         self.auth = auth
         self.guard = AddressGuard(allow_private_network=config.allow_private_network)
         self.limiter = HostLimiter(
-            concurrency=config.per_host_concurrency, delay=config.per_host_delay
+            concurrency=config.per_host_concurrency,
+            delay=config.per_host_delay,
+            shared=shared_limits,
         )
         self.robots = RobotsCache(self._fetch_robots, config.agent_token)
         self._transport = transport

@@ -5,7 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+
+class SharedHostLimits(Protocol):
+    """Per-host limits that other crawls (other processes, other machines) obey too.
+
+    `slot` holds one of the host's shared request slots for one request and, with a
+    `delay`, first waits until the host's request rate across all crawls allows one more
+    (one per `delay`): it paces the crawl's requests to the host in place of the
+    crawl's own delay. The crawl's own concurrency limit applies first."""
+
+    def slot(self, host: str, delay: float) -> AbstractAsyncContextManager[None]: ...
 
 
 class _Host:
@@ -21,9 +33,12 @@ class _Host:
 class HostLimiter:
     """Grants request slots per host (origin); `slot` spaces request starts by the host's delay."""
 
-    def __init__(self, *, concurrency: int, delay: float) -> None:
+    def __init__(
+        self, *, concurrency: int, delay: float, shared: SharedHostLimits | None = None
+    ) -> None:
         self._concurrency = concurrency
         self._delay = delay
+        self._shared = shared
         self._hosts: dict[str, _Host] = {}
 
     def _get(self, host: str) -> _Host:
@@ -48,11 +63,17 @@ class HostLimiter:
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         state = self._get(host)
+        # With shared limits, the shared slot spaces request starts (across all crawls).
+        pace = state.delay if self._shared is None else 0.0
         async with state.semaphore:
-            if state.delay > 0 or state.next_start > 0:
+            if pace > 0 or state.next_start > 0:
                 async with state.lock:
                     wait = state.next_start - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
-                    state.next_start = time.monotonic() + state.delay
-            yield
+                    state.next_start = time.monotonic() + pace
+            if self._shared is None:
+                yield
+            else:
+                async with self._shared.slot(host, state.delay):
+                    yield

@@ -20,6 +20,7 @@ from .config import WebSourceConfig
 from .crawler import Crawler, FetchResult, web_fingerprint
 from .errors import BlockedByRobotsError, RefusedError, SitemapError, error_code
 from .frontier import DUPLICATE, INVALID_URL, Frontier, Kind, Refusal, Request
+from .hosts import SharedHostLimits
 from .links import HTML_TYPES, extract_links
 from .sitemaps import looks_like_sitemap, parse_sitemap
 from .urls import Scope, normalize_url, origin
@@ -96,6 +97,7 @@ class WebSource:
     `concurrency` at once); refused URLs are recorded in `refusals` (never requested),
     failed sitemaps in `sitemap_failures`. With `auth`, requests to its origins are signed,
     and credentials refused there (HTTP 401/403) end the crawl with `AuthenticationError`.
+    With `shared_limits`, the per-host limits also bind the other crawls that share them.
     """
 
     def __init__(
@@ -106,6 +108,7 @@ class WebSource:
         validators: ValidatorsLookup | None = None,
         flush_after: float = 2.0,
         auth: OriginAuth | None = None,
+        shared_limits: SharedHostLimits | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -113,7 +116,9 @@ class WebSource:
         seeds = [url for seed in config.seeds if (url := self._normalize(seed))]
         self.source_id = "web:" + origin(seeds[0])
         self._seeds = seeds
-        self.crawler = Crawler(config, scope=self.scope, transport=transport, auth=auth)
+        self.crawler = Crawler(
+            config, scope=self.scope, transport=transport, auth=auth, shared_limits=shared_limits
+        )
         self.frontier = Frontier(
             self.scope,
             max_depth=config.max_depth,

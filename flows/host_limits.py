@@ -1,0 +1,211 @@
+"""Per-host request limits kept in Prefect, so that they bind every crawl on one Prefect API.
+
+Each host (`host[:port]`) gets global limits, created when missing (Prefect silently
+skips a limit that does not exist) and set to the crawl's own settings when it starts
+using the host, so crawls running at the same time share the latest settings:
+
+- `ingest-web-rate:HOST`, when the crawl has a per-host delay (`--rate`, `--delay`,
+  a robots.txt Crawl-delay): one request start per delay on average across all crawls
+  (a Prefect rate limit: one slot, decaying in `delay` seconds). A crawl asks for the
+  slot one `delay` after it last got it, so alone it is never refused and keeps its
+  rate; crawls that contend are refused and retry after the server's Retry-After,
+  which keeps them under the rate, less evenly. Decaying slots need no release, so a
+  crawl that dies holds nothing.
+- `ingest-web-concurrency:HOST`: requests in flight to the host across all crawls. A
+  crawl leases a slot and keeps it for more requests to that host for up to
+  `hold_seconds` (so a request costs no API call), and gives back a slot idle for
+  `idle_seconds`. A lease outlives the longest request; when a crawl dies, a Prefect
+  server's repossessor returns its slots once the lease expires. The ephemeral API
+  keeps leases in its own memory and runs no repossessor, so a crash would hold the
+  slots for good: there, only the rate limit is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import (
+    GlobalConcurrencyLimitCreate,
+    GlobalConcurrencyLimitUpdate,
+)
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder
+from prefect.concurrency._asyncio import (
+    aacquire_concurrency_slots_with_lease,
+    arelease_concurrency_slots_with_lease,
+)
+from prefect.concurrency.asyncio import rate_limit
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.settings import get_current_settings
+
+from ingest.sources.web import WebSourceConfig
+
+RATE_PREFIX = "ingest-web-rate:"
+CONCURRENCY_PREFIX = "ingest-web-concurrency:"
+
+
+def limit_key(origin: str) -> str:
+    """The host part of a limit's name: `host[:port]` (a name may not contain '/')."""
+    return urlsplit(origin).netloc.lower()
+
+
+def leases_are_safe() -> bool:
+    """Whether leased slots come back after a crash: only a Prefect server (an API URL
+    is set) expires leases; the ephemeral API keeps them in its process memory."""
+    return bool(get_current_settings().api.url)
+
+
+@dataclass
+class _Lease:
+    id: UUID | None  # None: the limit was deleted, nothing to give back
+    taken: float
+    idle_since: float = 0.0
+
+
+@dataclass
+class _Host:
+    ready: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    rate_delay: float = 0.0
+    next_rate_slot: float = 0.0
+    concurrency_set: bool = False
+    idle: list[_Lease] = field(default_factory=list)
+
+
+class PrefectHostLimits:
+    """`SharedHostLimits` on Prefect global concurrency limits; close with `aclose`."""
+
+    def __init__(
+        self,
+        config: WebSourceConfig,
+        *,
+        holder: UUID | None = None,
+        share_concurrency: bool | None = None,
+        hold_seconds: float = 5.0,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self._concurrency = config.per_host_concurrency
+        self._share_concurrency = (
+            leases_are_safe() if share_concurrency is None else share_concurrency
+        )
+        self._holder = ConcurrencyLeaseHolder(type="flow_run", id=holder) if holder else None
+        self._lease_seconds = max(60.0, hold_seconds + config.request_deadline + 30.0)
+        self._hold_seconds = hold_seconds
+        self._idle_seconds = idle_seconds
+        self._hosts: dict[str, _Host] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def slot(self, host: str, delay: float) -> AsyncIterator[None]:
+        key = limit_key(host)
+        state = self._hosts.setdefault(key, _Host())
+        if delay > 0:
+            await self._pace(key, state, delay)
+        if not self._share_concurrency:
+            yield
+            return
+        lease = await self._take(key, state)
+        try:
+            yield
+        finally:
+            await self._give_back(lease, state)
+
+    async def aclose(self) -> None:
+        """Give back every slot this crawl holds."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
+        leases = [lease for state in self._hosts.values() for lease in state.idle]
+        for state in self._hosts.values():
+            state.idle.clear()
+        await asyncio.gather(*(self._release(lease) for lease in leases))
+
+    async def _pace(self, key: str, state: _Host, delay: float) -> None:
+        async with state.pacing:
+            if state.rate_delay != delay:
+                await _upsert_limit(RATE_PREFIX + key, limit=1, decay=1.0 / delay)
+                state.rate_delay = delay
+            # Asking before the slot decayed would be refused, and a refusal restarts
+            # the decay on the server: wait a whole delay after the slot was granted.
+            wait = state.next_rate_slot - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await rate_limit(RATE_PREFIX + key, occupy=1)
+            state.next_rate_slot = time.monotonic() + delay
+
+    async def _take(self, key: str, state: _Host) -> _Lease:
+        if not state.concurrency_set:
+            async with state.ready:
+                if not state.concurrency_set:
+                    await _upsert_limit(CONCURRENCY_PREFIX + key, limit=self._concurrency)
+                    state.concurrency_set = True
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep())
+        while state.idle:
+            lease = state.idle.pop()
+            if time.monotonic() - lease.taken < self._hold_seconds:
+                return lease
+            await self._release(lease)
+        response = await aacquire_concurrency_slots_with_lease(
+            names=[CONCURRENCY_PREFIX + key],
+            slots=1,
+            lease_duration=self._lease_seconds,
+            holder=self._holder,
+            suppress_warnings=True,
+        )
+        return _Lease(id=response.lease_id if response.limits else None, taken=time.monotonic())
+
+    async def _give_back(self, lease: _Lease, state: _Host) -> None:
+        now = time.monotonic()
+        if now - lease.taken >= self._hold_seconds:
+            await self._release(lease)
+        else:
+            lease.idle_since = now
+            state.idle.append(lease)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self._idle_seconds / 2)
+            now = time.monotonic()
+            for state in self._hosts.values():
+                stale = [
+                    lease for lease in state.idle if now - lease.idle_since >= self._idle_seconds
+                ]
+                if stale:
+                    state.idle[:] = [lease for lease in state.idle if lease not in stale]
+                    await asyncio.gather(*(self._release(lease) for lease in stale))
+
+    @staticmethod
+    async def _release(lease: _Lease) -> None:
+        if lease.id is not None:
+            # Shielded: a crawl being cancelled still gives its slot back.
+            await asyncio.shield(arelease_concurrency_slots_with_lease(lease.id))
+
+
+async def _upsert_limit(name: str, *, limit: int, decay: float = 0.0) -> None:
+    """Create the global limit `name`, or set its size and decay when they differ."""
+    async with get_client() as client:
+        try:
+            current = await client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            try:
+                await client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(
+                        name=name, limit=limit, slot_decay_per_second=decay
+                    )
+                )
+                return
+            except ObjectAlreadyExists:  # another crawl created it meanwhile
+                current = await client.read_global_concurrency_limit_by_name(name)
+        if current.limit != limit or current.slot_decay_per_second != decay or not current.active:
+            await client.update_global_concurrency_limit(
+                name,
+                GlobalConcurrencyLimitUpdate(limit=limit, slot_decay_per_second=decay, active=True),
+            )
