@@ -48,7 +48,28 @@ from .common import (
 )
 from .fs import folder_source
 from .quiet import quiet_prefect
-from .web import AuthOption, web_site
+from .web import (
+    AllowPrivateNetworkOption,
+    AuthOption,
+    BatchConcurrencyOption,
+    CrawlScope,
+    DelayOption,
+    DomainOption,
+    ExcludeOption,
+    HostConcurrencyOption,
+    IgnoreRobotsOption,
+    IncludeOption,
+    MaxDepthOption,
+    MaxPagesOption,
+    MaxResponseSizeOption,
+    PrefixOption,
+    RateOption,
+    RequestsOption,
+    ScopeOption,
+    SeedsArgument,
+    SitemapOption,
+    web_site,
+)
 
 FS_DEPLOYMENT = "ingest-filesystem/folder"
 WEB_DEPLOYMENT = "ingest-web/site"
@@ -281,42 +302,27 @@ def submit_folder(
 
 @submit_app.command("web")
 def submit_site(
-    urls: Annotated[list[str], typer.Argument(help="Seed pages or sitemaps (http or https).")],
+    urls: SeedsArgument,
     priority: PriorityOption = Priority.default,
     at: AtOption = None,
-    domain: Annotated[
-        list[str] | None, typer.Option("--domain", help="Also crawl this domain.")
-    ] = None,
-    prefix: Annotated[
-        list[str] | None, typer.Option("--prefix", help="Only URLs under this prefix.")
-    ] = None,
-    allow: Annotated[
-        list[str] | None, typer.Option("--allow", help="Only URLs matching this regex.")
-    ] = None,
-    deny: Annotated[
-        list[str] | None, typer.Option("--deny", help="Skip URLs matching this regex.")
-    ] = None,
-    max_depth: Annotated[int, typer.Option("--max-depth", help="Link hops from a seed.")] = 5,
-    max_pages: Annotated[int, typer.Option("--max-pages", help="Pages fetched at most.")] = 10_000,
-    max_size: Annotated[
-        str, typer.Option("--max-size", help="Largest response body (e.g. 20MB).")
-    ] = "20MB",
-    delay: Annotated[
-        float, typer.Option("--delay", help="Seconds between requests to one host.")
-    ] = 0.0,
-    requests: Annotated[int, typer.Option("--requests", help="Requests in flight at most.")] = 16,
-    ignore_robots: Annotated[
-        bool, typer.Option("--ignore-robots", help="Do not obey robots.txt (on purpose only).")
-    ] = False,
-    allow_private_network: Annotated[
-        bool,
-        typer.Option(
-            "--allow-private-network", help="Allow private, loopback and link-local addresses."
-        ),
-    ] = False,
+    max_depth: MaxDepthOption = 5,
+    max_pages: MaxPagesOption = 10_000,
+    scope: ScopeOption = CrawlScope.host,
+    domain: DomainOption = None,
+    prefix: PrefixOption = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    rate: RateOption = None,
+    delay: DelayOption = 0.0,
+    concurrency: HostConcurrencyOption = 8,
+    requests: RequestsOption = 16,
+    ignore_robots: IgnoreRobotsOption = False,
+    sitemap: SitemapOption = None,
+    allow_private_network: AllowPrivateNetworkOption = False,
+    max_response_size: MaxResponseSizeOption = "20MB",
     auth: AuthOption = None,
     batch_size: BatchSizeOption = 50,
-    concurrency: ConcurrencyOption = 2,
+    batch_concurrency: BatchConcurrencyOption = 2,
     full: FullOption = False,
     strict: StrictOption = False,
     schema: SchemaOption = None,
@@ -336,7 +342,7 @@ def submit_site(
         options = run_options(
             store=store,
             batch_size=batch_size,
-            concurrency=concurrency,
+            concurrency=batch_concurrency,
             full=full,
             strict=strict,
             schema=schema,
@@ -348,17 +354,21 @@ def submit_site(
         )
         site = web_site(
             urls,
-            domain,
-            prefix,
-            allow,
-            deny,
-            max_depth,
-            max_pages,
-            max_size,
-            delay,
-            requests,
-            ignore_robots,
-            allow_private_network,
+            scope=scope,
+            domain=domain,
+            prefix=prefix,
+            include=include,
+            exclude=exclude,
+            max_depth=max_depth,
+            max_pages=max_pages,
+            max_response_size=max_response_size,
+            rate=rate,
+            delay=delay,
+            concurrency=concurrency,
+            requests=requests,
+            ignore_robots=ignore_robots,
+            sitemap=sitemap,
+            allow_private_network=allow_private_network,
         )
         when = parse_when(at)
     quiet_prefect(False)

@@ -23,6 +23,12 @@ class WebSourceConfig(BaseModel):
         description="Start URLs: pages, or sitemaps (urlset or sitemapindex, gzipped or not), "
         "recognised by their content.",
     )
+    sitemaps: list[str] = Field(
+        default_factory=list,
+        description="Sitemap URLs (urlset or sitemapindex, gzipped or not) read to discover "
+        "pages. Sitemaps are checked against the allowed hosts (and their own hosts) only, "
+        "not against URL prefixes or patterns; the pages they list are checked in full.",
+    )
     allowed_domains: list[str] = Field(
         default_factory=list,
         description="Hosts that are in scope; empty means the hosts of the seeds.",
@@ -159,11 +165,12 @@ class WebSourceConfig(BaseModel):
         return self.user_agent.split()[0].split("/")[0]
 
     def check(self) -> None:
-        """Raise ConfigurationError unless every seed is an http(s) URL."""
+        """Raise ConfigurationError unless every seed and sitemap is an http(s) URL."""
         from .urls import normalize_url
 
-        for seed in self.seeds:
-            if normalize_url(seed) is None:
-                raise ConfigurationError(
-                    f"seed {seed!r} is not an http or https URL", details={"seed": seed}
-                )
+        for kind, urls in (("seed", self.seeds), ("sitemap", self.sitemaps)):
+            for url in urls:
+                if normalize_url(url) is None:
+                    raise ConfigurationError(
+                        f"{kind} {url!r} is not an http or https URL", details={kind: url}
+                    )

@@ -227,10 +227,10 @@ class Crawler:
 
     # -- checks before sending -------------------------------------------------------------
 
-    async def admit(self, url: str, *, check_scope: bool = True) -> None:
+    async def admit(self, url: str, *, check_scope: bool = True, sitemap: bool = False) -> None:
         """Return when `url` may be requested, else raise a RefusedError (nothing is sent)."""
         if check_scope and self.scope is not None:
-            reason = self.scope.refusal(url)
+            reason = self.scope.sitemap_refusal(url) if sitemap else self.scope.refusal(url)
             if reason is not None:
                 raise OutOfScopeError(f"{url} is out of scope: {reason}", uri=url)
         host, port = host_port(url)
@@ -258,11 +258,13 @@ class Crawler:
         last_modified: str | None = None,
         *,
         max_bytes: int | None = None,
+        sitemap: bool = False,
     ) -> FetchResult:
         """Fetch `url`, following redirects by hand; raise a SourceAccessError subclass.
 
         `etag` / `last_modified` are the stored validators of the item: when given,
-        the request is conditional and a 304 comes back as `not_modified`.
+        the request is conditional and a 304 comes back as `not_modified`. A `sitemap`
+        (and each of its redirect hops) is checked against the allowed hosts only.
         """
         started = time.perf_counter()
         first = self.normalize(url)
@@ -278,7 +280,7 @@ class Crawler:
         chain: list[str] = []
         attempts = 0
         for _hop in range(self.config.max_redirects + 1):
-            await self.admit(current)
+            await self.admit(current, sitemap=sitemap)
             outcome, tries = await self._with_retries(
                 current, conditional if not chain else {}, cap
             )

@@ -89,7 +89,10 @@ class Frontier:
         """Queue `url` unless it was seen before or is refused (the refusal is recorded)."""
         if url in self._admitted or url in self._recorded:
             return False
-        reason = self.scope.refusal(url)
+        if kind is Kind.SITEMAP:
+            reason = self.scope.sitemap_refusal(url)
+        else:
+            reason = self.scope.refusal(url)
         if reason is not None:
             self.refuse(url, OUT_OF_SCOPE, reason, referrer)
             return False

@@ -159,6 +159,9 @@ class WebSource:
         self.stats = CrawlStats()
         for seed in self._seeds:
             self.frontier.add(seed, 0, Kind.PAGE, seed=True)
+        for sitemap in self.config.sitemaps:
+            if url := self._normalize(sitemap):
+                self.frontier.add(url, 0, Kind.SITEMAP, seed=True)
         if self.config.sitemaps_from_robots and not self.config.ignore_robots:
             await self._add_robots_sitemaps()
         out: asyncio.Queue[CrawledPage | None] = asyncio.Queue(maxsize=2 * batch_size)
@@ -253,7 +256,9 @@ class WebSource:
             etag, last_modified = self.validators(url) or (None, None)
         cap = self.config.max_sitemap_bytes if request.kind is Kind.SITEMAP else None
         try:
-            result = await self.crawler.fetch(url, etag, last_modified, max_bytes=cap)
+            result = await self.crawler.fetch(
+                url, etag, last_modified, max_bytes=cap, sitemap=request.kind is Kind.SITEMAP
+            )
         except RefusedError as exc:
             self.frontier.refuse(url, exc.code, exc.reason, request.referrer)
             self.frontier.release(request)

@@ -148,6 +148,8 @@ class Scope:
         seeds = [normalize_url(seed, sorted_query=config.sorted_query) for seed in config.seeds]
         domains = config.allowed_domains or [host_of(seed) for seed in seeds if seed]
         self._hosts = frozenset(domain.lower().rstrip(".") for domain in domains)
+        sitemaps = [normalize_url(url, sorted_query=config.sorted_query) for url in config.sitemaps]
+        self._sitemap_hosts = self._hosts | {host_of(url) for url in sitemaps if url}
         self._subdomains = config.include_subdomains
         self._suffixes = tuple("." + host for host in self._hosts)
         self._prefixes = tuple(
@@ -170,6 +172,14 @@ class Scope:
             if pattern.search(url):
                 return f"matches the deny pattern {pattern.pattern!r}"
         return None
+
+    def sitemap_refusal(self, url: str) -> str | None:
+        """Why a sitemap may not be fetched: only its host counts (a sitemap usually
+        sits outside the prefixes and patterns that select pages)."""
+        host = host_of(url)
+        if host in self._sitemap_hosts or (self._subdomains and host.endswith(self._suffixes)):
+            return None
+        return f"host {host} is not an allowed domain"
 
     def __contains__(self, url: str) -> bool:
         return self.refusal(url) is None
