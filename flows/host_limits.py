@@ -5,24 +5,29 @@ skips a limit that does not exist) and set to the crawl's own settings when it s
 using the host, so crawls running at the same time share the latest settings:
 
 - `ingest-web-rate:HOST`, when the crawl has a per-host delay (`--rate`, `--delay`,
-  a robots.txt Crawl-delay): one request start per delay on average across all crawls
-  (a Prefect rate limit: one slot, decaying in `delay` seconds). A crawl asks for the
-  slot one `delay` after it last got it, so alone it is never refused and keeps its
-  rate; crawls that contend are refused and retry after the server's Retry-After,
-  which keeps them under the rate, less evenly. Decaying slots need no release, so a
-  crawl that dies holds nothing.
+  a robots.txt Crawl-delay): one request start per delay across all crawls. It is a
+  Prefect rate limit of N slots decaying at one per `delay`, N covering about half a
+  second of requests: a crawl takes the N slots at once and spends them on N requests
+  spaced by `delay`, so a request rarely costs an API call. It asks again only once
+  the N slots have decayed, so alone it is never refused and keeps its rate; crawls
+  that contend are refused and retry after the server's Retry-After, which keeps them
+  under the rate, less evenly. Decaying slots need no release: a crawl that dies
+  holds nothing.
 - `ingest-web-concurrency:HOST`: requests in flight to the host across all crawls. A
   crawl leases a slot and keeps it for more requests to that host for up to
   `hold_seconds` (so a request costs no API call), and gives back a slot idle for
-  `idle_seconds`. A lease outlives the longest request; when a crawl dies, a Prefect
-  server's repossessor returns its slots once the lease expires. The ephemeral API
-  keeps leases in its own memory and runs no repossessor, so a crash would hold the
-  slots for good: there, only the rate limit is shared.
+  `idle_seconds`. A lease outlives the longest request. The leases a crawl holds are
+  listed in a Prefect variable named after its job, so the next run of the job (a
+  retry, a resume) gives back at once the slots of a run that died; a Prefect
+  server's repossessor also returns them when the leases expire. The ephemeral API
+  keeps leases in its own memory, lost with it, and runs no repossessor, so a crash
+  would hold the slots for good: there, only the rate limit is shared.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,10 +48,12 @@ from prefect.concurrency._asyncio import (
 from prefect.concurrency.asyncio import rate_limit
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import get_current_settings
+from prefect.variables import Variable
 
 from ingest.sources.web import WebSourceConfig
 
 RATE_PREFIX = "ingest-web-rate:"
+RATE_CHUNK_SECONDS = 0.5
 CONCURRENCY_PREFIX = "ingest-web-concurrency:"
 
 
@@ -73,9 +80,51 @@ class _Host:
     ready: asyncio.Lock = field(default_factory=asyncio.Lock)
     pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
     rate_delay: float = 0.0
-    next_rate_slot: float = 0.0
+    rate_chunk: int = 1
+    rate_tokens: int = 0
+    next_chunk: float = 0.0
+    next_start: float = 0.0
     concurrency_set: bool = False
     idle: list[_Lease] = field(default_factory=list)
+
+
+class LeaseLedger:
+    """The concurrency leases a job's crawl holds, kept in a Prefect variable: a killed
+    process cannot give its slots back, the next run of its job can."""
+
+    def __init__(self, job_id: str) -> None:
+        self.name = "ingest-web-leases-" + re.sub(r"[^A-Za-z0-9_-]", "-", job_id)[:200]
+        self._held: set[UUID] = set()
+        self._lock = asyncio.Lock()
+
+    async def recover(self) -> int:
+        """Give back the leases an earlier run of the job left; how many there were."""
+        left = await Variable.aget(self.name, default=None)
+        stale = [str(lease_id) for lease_id in left] if isinstance(left, list) else []
+        for lease_id in stale:
+            try:
+                await arelease_concurrency_slots_with_lease(UUID(lease_id))
+            except Exception:  # noqa: BLE001, S112 - expired or revoked already
+                continue
+        if left is not None:
+            await Variable.aunset(self.name)
+        return len(stale)
+
+    async def hold(self, lease_id: UUID) -> None:
+        self._held.add(lease_id)
+        await self._save()
+
+    async def drop(self, lease_id: UUID) -> None:
+        self._held.discard(lease_id)
+        await self._save()
+
+    async def _save(self) -> None:
+        async with self._lock:
+            if self._held:
+                held = sorted(str(lease_id) for lease_id in self._held)
+                await Variable.aset(self.name, held, overwrite=True)
+            else:
+                await Variable.aunset(self.name)
 
 
 class PrefectHostLimits:
@@ -100,6 +149,13 @@ class PrefectHostLimits:
         self._idle_seconds = idle_seconds
         self._hosts: dict[str, _Host] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._ledger: LeaseLedger | None = None
+
+    async def start(self, job_id: str) -> None:
+        """Bind the crawl to its job, and give back the slots a dead run of it held."""
+        if self._share_concurrency:
+            self._ledger = LeaseLedger(job_id)
+            await self._ledger.recover()
 
     @asynccontextmanager
     async def slot(self, host: str, delay: float) -> AsyncIterator[None]:
@@ -130,15 +186,19 @@ class PrefectHostLimits:
     async def _pace(self, key: str, state: _Host, delay: float) -> None:
         async with state.pacing:
             if state.rate_delay != delay:
-                await _upsert_limit(RATE_PREFIX + key, limit=1, decay=1.0 / delay)
-                state.rate_delay = delay
-            # Asking before the slot decayed would be refused, and a refusal restarts
-            # the decay on the server: wait a whole delay after the slot was granted.
-            wait = state.next_rate_slot - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await rate_limit(RATE_PREFIX + key, occupy=1)
-            state.next_rate_slot = time.monotonic() + delay
+                state.rate_chunk = max(1, int(RATE_CHUNK_SECONDS / delay))
+                await _upsert_limit(RATE_PREFIX + key, limit=state.rate_chunk, decay=1 / delay)
+                state.rate_delay, state.rate_tokens = delay, 0
+            if state.rate_tokens == 0:
+                # Asking before the slots decayed would be refused, and a refusal
+                # restarts the decay on the server: wait until they have.
+                await _sleep_until(state.next_chunk)
+                await rate_limit(RATE_PREFIX + key, occupy=state.rate_chunk)
+                state.rate_tokens = state.rate_chunk
+                state.next_chunk = time.monotonic() + state.rate_chunk * delay
+            await _sleep_until(state.next_start)
+            state.rate_tokens -= 1
+            state.next_start = time.monotonic() + delay
 
     async def _take(self, key: str, state: _Host) -> _Lease:
         if not state.concurrency_set:
@@ -160,7 +220,10 @@ class PrefectHostLimits:
             holder=self._holder,
             suppress_warnings=True,
         )
-        return _Lease(id=response.lease_id if response.limits else None, taken=time.monotonic())
+        lease = _Lease(id=response.lease_id if response.limits else None, taken=time.monotonic())
+        if lease.id is not None and self._ledger is not None:
+            await self._ledger.hold(lease.id)
+        return lease
 
     async def _give_back(self, lease: _Lease, state: _Host) -> None:
         now = time.monotonic()
@@ -182,11 +245,19 @@ class PrefectHostLimits:
                     state.idle[:] = [lease for lease in state.idle if lease not in stale]
                     await asyncio.gather(*(self._release(lease) for lease in stale))
 
-    @staticmethod
-    async def _release(lease: _Lease) -> None:
-        if lease.id is not None:
-            # Shielded: a crawl being cancelled still gives its slot back.
-            await asyncio.shield(arelease_concurrency_slots_with_lease(lease.id))
+    async def _release(self, lease: _Lease) -> None:
+        if lease.id is None:
+            return
+        # Shielded: a crawl being cancelled still gives its slot back.
+        await asyncio.shield(arelease_concurrency_slots_with_lease(lease.id))
+        if self._ledger is not None:
+            await asyncio.shield(self._ledger.drop(lease.id))
+
+
+async def _sleep_until(moment: float) -> None:
+    wait = moment - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
 
 
 async def _upsert_limit(name: str, *, limit: int, decay: float = 0.0) -> None:

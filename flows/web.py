@@ -72,6 +72,7 @@ async def ingest_web(
             site=site.model_dump(mode="json", exclude={"user_agent"}),
         )
         web.validators, web.done = _stored_pages(store, web.source_id, batch_settings.job_id)
+        await shared_limits.start(batch_settings.job_id)
         totals = BatchResult()
         in_flight: set[asyncio.Task[BatchResult]] = set()
         pages_task = ingest_pages.with_options(

@@ -157,10 +157,9 @@ def test_two_runs_share_the_hosts_request_rate(
     reports = _two_flow_runs(site, tmp_path)
 
     assert [report["counts"]["new"] for report in reports] == [15, 15]
-    print("two runs", _requests_per_second(server.starts))
     assert _requests_per_second(server.starts) <= 1.15 / delay, sorted(server.starts)
     limit = _read_limit(f"ingest-web-rate:127.0.0.1:{server.server_address[1]}")
-    assert (limit.limit, limit.slot_decay_per_second) == (1, pytest.approx(1 / delay))
+    assert (limit.limit, limit.slot_decay_per_second) == (5, pytest.approx(1 / delay))
 
     server.reset()
     alone = _flow_run(site, tmp_path / "alone.db")
@@ -186,6 +185,47 @@ def test_an_existing_limit_is_set_to_the_crawls_settings(
     assert server.max_in_flight <= 2
     limit = _read_limit(name)
     assert (limit.limit, limit.active, limit.active_slots) == (2, True, 0)
+
+
+def test_the_next_run_of_a_job_gives_back_the_slots_of_a_run_that_died(
+    prefect_api: str, server: CountingServer
+) -> None:
+    """A killed crawl cannot give its leased slots back; the next run of its job reads
+    them from the job's lease list in Prefect and gives them back before crawling."""
+    from prefect.client.orchestration import get_client
+
+    from flows.host_limits import CONCURRENCY_PREFIX, PrefectHostLimits, limit_key
+
+    site = _site(server, per_host_concurrency=3)
+    name = CONCURRENCY_PREFIX + limit_key(server.base)
+
+    async def active_slots() -> int:
+        async with get_client() as client:
+            return (await client.read_global_concurrency_limit_by_name(name)).active_slots
+
+    async def main() -> list[int]:
+        dead = PrefectHostLimits(site, share_concurrency=True)
+        await dead.start("job-that-died")
+        held = [dead.slot(server.base, 0.0) for _ in range(3)]
+        for slot in held:  # entered, never left: the process was killed mid-request
+            await slot.__aenter__()
+        seen = [await active_slots()]
+        if dead._sweeper is not None:
+            dead._sweeper.cancel()
+        other_job = PrefectHostLimits(site, share_concurrency=True)
+        await other_job.start("another-job")
+        seen.append(await active_slots())
+        await other_job.aclose()
+        same_job = PrefectHostLimits(site, share_concurrency=True)
+        await same_job.start("job-that-died")
+        seen.append(await active_slots())
+        async with same_job.slot(server.base, 0.0):
+            seen.append(await active_slots())
+        await same_job.aclose()
+        seen.append(await active_slots())
+        return seen
+
+    assert asyncio.run(main()) == [3, 3, 0, 1, 0]
 
 
 def test_leases_are_shared_only_with_a_prefect_server() -> None:
