@@ -58,8 +58,12 @@ CONCURRENCY_PREFIX = "ingest-web-concurrency:"
 
 
 def limit_key(origin: str) -> str:
-    """The host part of a limit's name: `host[:port]` (a name may not contain '/')."""
-    return urlsplit(origin).netloc.lower()
+    """The host part of a limit's name: `host[:port]`, lower-case, never a user name or
+    password (a name may not contain '/')."""
+    parts = urlsplit(origin)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def leases_are_safe() -> bool:

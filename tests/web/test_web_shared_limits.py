@@ -228,6 +228,14 @@ def test_the_next_run_of_a_job_gives_back_the_slots_of_a_run_that_died(
     assert asyncio.run(main()) == [3, 3, 0, 1, 0]
 
 
+def test_limit_names_hold_the_host_and_port_only() -> None:
+    from flows.host_limits import limit_key
+
+    assert limit_key("https://user:secret@Docs.Example.org:8443") == "docs.example.org:8443"
+    assert limit_key("http://[::1]:8080") == "[::1]:8080"
+    assert limit_key("https://example.org") == "example.org"
+
+
 def test_leases_are_shared_only_with_a_prefect_server() -> None:
     """The ephemeral API keeps leases in its own memory and never expires them, so a
     crash would hold the host's slots for good: only a configured server shares them."""
