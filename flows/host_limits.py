@@ -81,6 +81,7 @@ class _Lease:
 
 @dataclass
 class _Host:
+    key: str
     ready: asyncio.Lock = field(default_factory=asyncio.Lock)
     pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
     rate_delay: float = 0.0
@@ -103,8 +104,8 @@ class LeaseLedger:
 
     async def recover(self) -> int:
         """Give back the leases an earlier run of the job left; how many there were."""
-        left = await Variable.aget(self.name, default=None)
-        stale = [str(lease_id) for lease_id in left] if isinstance(left, list) else []
+        left: object = await Variable.aget(self.name, default=None)  # type: ignore[func-returns-value]
+        stale: list[str] = [str(lease_id) for lease_id in left] if isinstance(left, list) else []
         for lease_id in stale:
             try:
                 await arelease_concurrency_slots_with_lease(UUID(lease_id))
@@ -163,8 +164,10 @@ class PrefectHostLimits:
 
     @asynccontextmanager
     async def slot(self, host: str, delay: float) -> AsyncIterator[None]:
-        key = limit_key(host)
-        state = self._hosts.setdefault(key, _Host())
+        state = self._hosts.get(host)
+        if state is None:  # once per host: nothing is allocated per request
+            state = self._hosts[host] = _Host(key=limit_key(host))
+        key = state.key
         if delay > 0:
             await self._pace(key, state, delay)
         if not self._share_concurrency:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 from uuid import UUID
 
@@ -89,7 +89,7 @@ async def ingest_web(
             return result
 
         start_workers(options.workers)  # they import their parsers while the crawl starts
-        async with web, _closing(shared_limits), _drained_on_error(in_flight):
+        async with web, aclosing(shared_limits), _drained_on_error(in_flight):
             crawl_started = time.perf_counter()
             async for pages in web.crawl(options.batch_size):
                 uris = [page.item.uri for page in pages]
@@ -154,14 +154,6 @@ def _log_refusals(web: WebSource, logger: Any) -> None:
         logger.info("URLs not requested: %s", summary)
     for failure in web.sitemap_failures:
         logger.warning("sitemap %s: %s", failure.url, failure.reason)
-
-
-@asynccontextmanager
-async def _closing(limits: PrefectHostLimits) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        await limits.aclose()
 
 
 def _uuid_or_none(value: str) -> UUID | None:

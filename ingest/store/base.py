@@ -91,6 +91,10 @@ class Store(ABC):
     def iter_export(self, include_deleted: bool = False) -> Iterator[ExportRecord]: ...
 
     @abstractmethod
+    def get_document(self, source_id: str, uri: str) -> ExportRecord | None:
+        """The document of an item, deleted or not, with its chunks."""
+
+    @abstractmethod
     def check(self) -> list[IntegrityProblem]: ...
 
     @abstractmethod

@@ -161,9 +161,9 @@ class Scope:
         self._deny = [re.compile(pattern) for pattern in config.deny_patterns]
 
     def refusal(self, url: str) -> str | None:
-        host = host_of(url)
-        if host not in self._hosts and not (self._subdomains and host.endswith(self._suffixes)):
-            return f"host {host} is not an allowed domain"
+        reason = self._host_refusal(url, self._hosts)
+        if reason is not None:
+            return reason
         if self._prefixes and not url.startswith(self._prefixes):
             return "outside the allowed URL prefixes"
         if self._allow and not any(pattern.search(url) for pattern in self._allow):
@@ -176,8 +176,11 @@ class Scope:
     def sitemap_refusal(self, url: str) -> str | None:
         """Why a sitemap may not be fetched: only its host counts (a sitemap usually
         sits outside the prefixes and patterns that select pages)."""
+        return self._host_refusal(url, self._sitemap_hosts)
+
+    def _host_refusal(self, url: str, hosts: frozenset[str]) -> str | None:
         host = host_of(url)
-        if host in self._sitemap_hosts or (self._subdomains and host.endswith(self._suffixes)):
+        if host in hosts or (self._subdomains and host.endswith(self._suffixes)):
             return None
         return f"host {host} is not an allowed domain"
 
