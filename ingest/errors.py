@@ -6,6 +6,7 @@
     │   ├── ItemTooLargeError    the item is over the size cap
     │   └── ItemGoneError        the item no longer exists (vanished file, HTTP 404/410)
     ├── ContentValidationError   content is not acceptable (the item is rejected)
+    ├── ItemSkippedError         not ingested by policy or by type (the item is skipped)
     ├── ProcessingError          a processor could not turn content into a document
     ├── StoreError               the store could not read or write
     ├── AuthenticationError      credentials missing, wrong or refused
@@ -103,6 +104,38 @@ class ContentValidationError(IngestError):
     """The content is not acceptable; the item is rejected, not failed."""
 
     default_stage = "validate"
+
+
+class ItemSkippedError(IngestError):
+    """The item is not ingested, by policy or by type (empty, an image, over the size cap,
+    a scanned PDF without a text layer): not a problem, counted as `skipped` under `code`."""
+
+    default_stage = "validate"
+
+    def __init__(self, message: str, *, code: str, **fields: Any) -> None:
+        details = {**(fields.pop("details", None) or {}), "code": code}
+        super().__init__(message, details=details, **fields)
+
+    @property
+    def code(self) -> str:
+        return str(self.details["code"])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_skipped, (self.reason, self.code, self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "uri": self.uri,
+            "stage": self.stage,
+            "processor_id": self.processor_id,
+            "retryable": self.retryable,
+            "details": self.details,
+        }
+
+
+def _rebuild_skipped(message: str, code: str, fields: dict[str, Any]) -> ItemSkippedError:
+    return ItemSkippedError(message, code=code, **fields)
 
 
 class ProcessingError(IngestError):
