@@ -28,6 +28,8 @@ from prefect.events import emit_event
 from ingest.models import Failure, Rejection, RunReport
 from ingest.progress import ProgressSnapshot, format_duration
 
+from .adapters._prefect_compat import call_sync
+
 logger = logging.getLogger(__name__)
 
 ITEM_FAILED_EVENT = "ingest.item.failed"
@@ -97,11 +99,10 @@ class PrefectProgressListener:
             logger.warning("no flow run: the progress artifact %r is not created", self.key)
             return
         try:
-            # _sync: the sync API even when the flow is async (un-awaited, it does nothing)
             self.artifact_id = cast(
                 UUID,
-                create_progress_artifact(  # type: ignore[call-arg]
-                    progress=0.0, key=self.key, description="starting", _sync=True
+                call_sync(
+                    create_progress_artifact, progress=0.0, key=self.key, description="starting"
                 ),
             )
         except Exception:
@@ -124,8 +125,11 @@ class PrefectProgressListener:
         if not snapshot.finished:
             if now - self._last_at < self._min_interval or self._last == (percent, description):
                 return
-        update_progress_artifact(  # type: ignore[call-arg]
-            self.artifact_id, percent, description=description, _sync=True
+        call_sync(
+            update_progress_artifact,
+            artifact_id=self.artifact_id,
+            progress=percent,
+            description=description,
         )
         self._last_at = now
         self._last = (percent, description)
@@ -266,7 +270,7 @@ def _safely(what: str, create: Callable[..., Any], **kwargs: Any) -> UUID | None
     """Create an artifact with the sync API (even in an async flow); a refusal is
     logged, never raised: the run's outcome does not depend on its report."""
     try:
-        return cast(UUID, create(**kwargs, _sync=True))
+        return cast(UUID, call_sync(create, **kwargs))
     except Exception:
         logger.warning("could not create the %s", what, exc_info=True)
         return None

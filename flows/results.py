@@ -16,6 +16,7 @@ from urllib.request import url2pathname
 
 from ingest.errors import ConfigurationError
 
+from .adapters._prefect_compat import saved_block_id
 from .progress import safe_uri
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def resolve_storage(location: str) -> WritableFileSystem | Path:
     fsspec URL, kept as a `RemoteFileSystem` block named after the URL.
     """
     storage = check_storage(location)
-    if isinstance(storage, Path) or storage._block_document_id is not None:
+    if isinstance(storage, Path) or saved_block_id(storage) is not None:
         return storage
     name = "ingest-results-" + hashlib.sha256(location.strip().encode()).hexdigest()[:16]
     storage.save(name, overwrite=True)
