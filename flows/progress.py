@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -27,6 +26,7 @@ from prefect.events import emit_event
 
 from ingest.models import Failure, Rejection, RunReport
 from ingest.progress import ProgressSnapshot, format_duration
+from ingest.redact import redact_url
 
 from .adapters._prefect_compat import call_sync
 
@@ -38,11 +38,6 @@ RUN_COMPLETED_EVENT = "ingest.run.completed"
 RUN_FAILED_EVENT = "ingest.run.failed"
 
 _MESSAGE_LIMIT = 500
-_SECRET_PARAM = re.compile(
-    r"(?:^|[-_.])(?:pass(?:word|wd)?|pwd|secret|token|api[-_]?key|apikey|key|sig|signature"
-    r"|auth|authorization|credentials?|session(?:id)?|code)$",
-    re.IGNORECASE,
-)
 
 
 def artifact_key(text: str) -> str:
@@ -53,20 +48,7 @@ def artifact_key(text: str) -> str:
 
 def safe_uri(uri: str) -> str:
     """The uri without user info, and with secret-looking query values masked."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return uri
-    if not parts.scheme or not parts.netloc:
-        return uri
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        masked = [(name, "***" if _SECRET_PARAM.search(name) else value) for name, value in pairs]
-        if masked != pairs:
-            query = urlencode(masked, safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return redact_url(uri)
 
 
 def _short(message: str) -> str:
