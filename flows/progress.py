@@ -98,10 +98,9 @@ class PrefectProgressListener:
     def __call__(self, snapshot: ProgressSnapshot) -> None:
         if self.artifact_id is None:
             return
-        if snapshot.finished:
-            percent = 100.0
-        else:
-            percent = round(100.0 * (snapshot.fraction or 0.0), 1)
+        # No share is known while discovery runs: 0% until it is, the description
+        # carrying the counts; a stopped run keeps its real share, not 100%.
+        percent = round(100.0 * (snapshot.fraction or 0.0), 1)
         description = snapshot.describe()
         now = self._clock()
         if not snapshot.finished:

@@ -396,7 +396,7 @@ class ProgressReporter:
         eta: float | None
         if state.complete:
             eta = 0.0
-        elif state.total is None:
+        elif state.total is None or not state.final:
             eta = None
         elif state.done >= state.total:
             eta = 0.0

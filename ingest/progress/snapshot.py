@@ -84,7 +84,9 @@ class ProgressSnapshot:
         outcomes = ", ".join(f"{name} {value}" for name, value in self.outcomes.items() if value)
         if outcomes:
             line += f" | {outcomes}"
-        if self.finished:
+        if self.finished and self.fraction is not None and self.fraction < 1.0:
+            line += f" | stopped at {self.fraction:.0%} after {format_duration(self.elapsed_s)}"
+        elif self.finished:
             line += f" | done in {format_duration(self.elapsed_s)}"
         elif self.eta_s is not None:
             line += f" | ETA {format_duration(self.eta_s)}"
@@ -137,29 +139,31 @@ def format_duration(seconds: float) -> str:
 
 
 def overall_fraction(phases: tuple[PhaseSnapshot, ...], finished: bool) -> float | None:
-    """Items done over items known, across phases with a total.
-
-    Below 1.0 until the run finishes while a started phase's total can still grow.
+    """The share of the discovered items that are done: through the last item phase
+    (an item is done when its write commits), or current at discovery. None while a
+    started phase's total can still grow (discovery is running: a share would be a
+    guess). A finished run keeps its real share: below 1.0 when it was cancelled or
+    stopped on an error.
     """
-    if finished:
-        return 1.0
-    done = total = 0
-    open_total = False
-    for phase in phases:
-        if not phase.started:
-            continue
-        if phase.total is None or not phase.total_final:
-            open_total = True
-        if phase.total is not None:
-            done += min(phase.done, phase.total)
-            total += phase.total
-    if total == 0:
+    started = [phase for phase in phases if phase.started]
+    if not finished and any(not phase.total_final for phase in started):
         return None
-    fraction = done / total
-    return min(fraction, 0.99) if open_total else fraction
+    discover = next((phase for phase in started if phase.name == Stage.DISCOVER.value), None)
+    item_phases = [phase for phase in started if phase is not discover and phase.total]
+    if not item_phases:
+        return 1.0 if finished or discover is not None else None
+    last = item_phases[-1]
+    total = last.total or 0
+    remaining = total - min(last.done, total)
+    discovered = max(discover.done if discover is not None else 0, total)
+    return 1.0 - remaining / discovered
 
 
 def overall_eta(phases: tuple[PhaseSnapshot, ...]) -> float | None:
-    """Phases overlap in a pipeline: the run ends when the last one ends."""
-    etas = [phase.eta_s for phase in phases if not phase.complete and phase.eta_s is not None]
+    """Phases overlap in a pipeline: the run ends when the last one ends. None while
+    a started phase's total can still grow."""
+    started = [phase for phase in phases if phase.started and not phase.complete]
+    if any(not phase.total_final for phase in started):
+        return None
+    etas = [phase.eta_s for phase in started if phase.eta_s is not None]
     return max(etas) if etas else None
