@@ -38,6 +38,8 @@ RUN_COMPLETED_EVENT = "ingest.run.completed"
 RUN_FAILED_EVENT = "ingest.run.failed"
 
 _MESSAGE_LIMIT = 500
+#: Starts a progress description while the run's share is unknown (discovery runs).
+DISCOVERING = "discovering"
 
 
 def artifact_key(text: str) -> str:
@@ -98,10 +100,13 @@ class PrefectProgressListener:
     def __call__(self, snapshot: ProgressSnapshot) -> None:
         if self.artifact_id is None:
             return
-        # No share is known while discovery runs: 0% until it is, the description
-        # carrying the counts; a stopped run keeps its real share, not 100%.
+        # No share is known while discovery runs: 0%, and a description that says so
+        # (`ingest status` then shows counts without a percentage); a stopped run
+        # keeps its real share, not 100%.
         percent = round(100.0 * (snapshot.fraction or 0.0), 1)
         description = snapshot.describe()
+        if snapshot.fraction is None:
+            description = f"{DISCOVERING}: {description}"
         now = self._clock()
         if not snapshot.finished:
             if now - self._last_at < self._min_interval or self._last == (percent, description):
