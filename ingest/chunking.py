@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from .errors import ProcessingError
@@ -47,14 +48,25 @@ def is_blank(line: str) -> bool:
 
 
 class LineIndex:
-    """Maps character offsets of a text to 1-based line numbers."""
+    """Maps character offsets of a text to 1-based line numbers, by bisecting the
+    offsets where lines start (`starts`, one per line and one past the end)."""
 
     def __init__(self, text: str, first_line: int = 1) -> None:
-        self._newlines = [m.start() for m in re.finditer("\n", text)]
-        self._first = first_line
+        self._index_lines(text.split("\n"), first_line)
+
+    @classmethod
+    def of_lines(cls, lines: Sequence[str], first_line: int = 1) -> LineIndex:
+        """The index of `"\n".join(lines)`, for a caller that has split it already."""
+        index = cls.__new__(cls)
+        index._index_lines(lines, first_line)
+        return index
+
+    def _index_lines(self, lines: Sequence[str], first_line: int) -> None:
+        self.starts = list(accumulate([len(line) + 1 for line in lines], initial=0))
+        self._first = first_line - 1
 
     def line_of(self, offset: int) -> int:
-        return self._first + bisect.bisect_left(self._newlines, offset)
+        return self._first + bisect.bisect_right(self.starts, offset)
 
     def lines_of(self, start: int, end: int) -> tuple[int, int]:
         """Inclusive line range of the non-empty span `text[start:end]`."""
