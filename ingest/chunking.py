@@ -8,7 +8,6 @@ import bisect
 import functools
 import hashlib
 import importlib
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,12 +25,33 @@ TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"([.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*)\s+")
 _WORD = re.compile(r"\S+")
+_SEP = "\x1f"
 
 
 def chunk_id(uri: str, location: str, text: str) -> str:
     """Stable id: the same text at the same place of the same document gives the same id."""
-    raw = f"{uri}\0{location}\0{text}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(raw).hexdigest()[:32]
+    return _chunk_id(_document_hasher(uri), location, text)
+
+
+def _document_hasher(uri: str) -> Any:
+    return hashlib.sha256(f"{uri}\0".encode("utf-8", "surrogatepass"))
+
+
+def _chunk_id(document: Any, location: str, text: str) -> str:
+    digest = document.copy()
+    digest.update(f"{location}\0{text}".encode("utf-8", "surrogatepass"))
+    return str(digest.hexdigest()[:32])
+
+
+def location_key(location: dict[str, Any]) -> str:
+    """A fixed-format string of a chunk's location (`key=value` by key, list items
+    joined), the part of its id that says where it is."""
+    return "\x1e".join(
+        [
+            f"{key}={_SEP.join(map(str, value)) if isinstance(value, list | tuple) else value}"
+            for key, value in sorted(location.items())
+        ]
+    )
 
 
 def normalize_newlines(text: str) -> str:
@@ -251,18 +271,19 @@ class ChunkList:
         self.content_type = content_type
         self.chunks: list[Chunk] = []
         self._seen: dict[str, int] = {}
+        self._document = _document_hasher(uri)
 
     def add(self, text: str, extra: dict[str, Any] | None = None, **location: Any) -> None:
         """Add a chunk; `location` (lines, heading path, symbol...) goes into its id,
         `extra` metadata does not."""
         if is_blank(text):
             return
-        where = json.dumps(location, sort_keys=True, ensure_ascii=False, default=str)
-        id_ = chunk_id(self.uri, where, text)
+        where = location_key(location)
+        id_ = _chunk_id(self._document, where, text)
         repeat = self._seen.get(id_, 0) + 1
         self._seen[id_] = repeat
         if repeat > 1:  # the same text again at the same place (one long line): number it
-            id_ = chunk_id(self.uri, f"{where}#{repeat}", text)
+            id_ = _chunk_id(self._document, f"{where}#{repeat}", text)
         metadata: dict[str, Any] = {
             "chunk_id": id_,
             "content_type": self.content_type,

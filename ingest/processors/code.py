@@ -27,7 +27,7 @@ class CodeProcessor:
     """Every code language but Python: symbols from a tree-sitter grammar."""
 
     name: ClassVar[str] = "code"
-    version: ClassVar[str] = "4"
+    version: ClassVar[str] = "5"  # 5: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = tuple(t for t in CODE_LANGUAGES if t != PYTHON)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -75,7 +75,7 @@ class PythonProcessor:
     on their own), module-level code in between; line windows when it does not parse."""
 
     name: ClassVar[str] = "python"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"  # 4: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (PYTHON,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:

@@ -11,7 +11,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import pyromark
 import yaml
@@ -27,7 +27,6 @@ from .base import ChunkPolicy
 _FRONT_MATTER_NODES = 10_000
 _OPTIONS = pyromark.Options.ENABLE_TABLES
 _BREAKS = frozenset({"SoftBreak", "HardBreak"})
-_HEADING_TEXT = frozenset({"Text", "Code"})
 # The schemes markdown-it (and browsers' sanitizers) refuse as link targets.
 _UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|file|data):", re.IGNORECASE)
 _SAFE_DATA_IMAGE = re.compile(r"^\s*data:image/(?:gif|png|jpeg|webp);", re.IGNORECASE)
@@ -54,7 +53,7 @@ class _Heading:
 
 class MarkdownProcessor:
     name: ClassVar[str] = "markdown"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "3"  # 3: pulldown-cmark, fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (MARKDOWN,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -149,35 +148,35 @@ def _outline(body: str, first_line: int) -> _Outline:
     depth = 0
     parts: list[str] | None = None  # the text of the top-level heading being read
     level = heading_start = heading_end = 0
-    events = pyromark.events_with_range(body, options=_OPTIONS)
+    # Typed loosely on purpose: a typed match per event costs more than the parse.
+    events: Any = pyromark.events_with_range(body, options=_OPTIONS, merge_text=True)
     for event, where in events:
-        if isinstance(event, str):
+        if event.__class__ is str:  # SoftBreak, HardBreak, Rule
             if depth == 0:
                 if event == "Rule":
                     blocks.append((line_of(where["start"]), None))
             elif parts is not None and event in _BREAKS:
                 parts.append(" ")
             continue
-        ((kind, value),) = cast(dict[str, Any], event).items()
-        if kind == "Start":
-            if depth == 0:
-                if type(value) is dict and "Heading" in value:
-                    parts = []
-                    level = int(value["Heading"]["level"][1:])
-                    heading_start, heading_end = where["start"], where["end"]
-                else:
+        start = event.get("Start")
+        if start is not None:
+            if start.__class__ is not dict:  # Paragraph, Emphasis, Item...
+                if depth == 0:
                     blocks.append((line_of(where["start"]), None))
-            elif type(value) is dict:
-                if "Link" in value:
-                    link = value["Link"]
-                    url = link["dest_url"]
-                    if link["link_type"] == "Email":
-                        url = f"mailto:{url}"
-                    _add_url(links, url, image=False)
-                elif "Image" in value:
-                    _add_url(images, value["Image"]["dest_url"], image=True)
+            elif depth == 0 and "Heading" in start:
+                parts = []
+                level = int(start["Heading"]["level"][1:])
+                heading_start, heading_end = where["start"], where["end"]
+            elif depth == 0:
+                blocks.append((line_of(where["start"]), None))
+            elif "Link" in start:
+                link = start["Link"]
+                url = link["dest_url"]
+                _add_url(links, f"mailto:{url}" if link["link_type"] == "Email" else url)
+            elif "Image" in start:
+                _add_url(images, start["Image"]["dest_url"], image=True)
             depth += 1
-        elif kind == "End":
+        elif "End" in event:
             depth -= 1
             if depth == 0 and parts is not None:
                 words = " ".join("".join(parts).split())
@@ -187,12 +186,14 @@ def _outline(body: str, first_line: int) -> _Outline:
                 blocks.append((heading.line, heading))
                 headings.append(heading)
                 parts = None
-        elif parts is not None and kind in _HEADING_TEXT:
-            parts.append(value)
+        elif parts is not None:
+            piece = event.get("Text") or event.get("Code")
+            if piece:
+                parts.append(piece)
     return _Outline(blocks, headings, list(links), list(images))
 
 
-def _add_url(seen: dict[str, None], url: str, *, image: bool) -> None:
+def _add_url(seen: dict[str, None], url: str, *, image: bool = False) -> None:
     if not url or (_UNSAFE_URL.match(url) and not (image and _SAFE_DATA_IMAGE.match(url))):
         return
     seen[_URL_UNSAFE_CHARS.sub(_percent_encode, url)] = None
