@@ -25,6 +25,9 @@ TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"([.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*)\s+")
 _WORD = re.compile(r"\S+")
+# A line is blank when str.isspace() holds for all of it; re's \s is the same set.
+_LINE = re.compile(r"^.*\S", re.MULTILINE)
+_PARAGRAPH = re.compile(r"^.*\S(?:\n.*\S)*", re.MULTILINE)
 _SEP = "\x1f"
 
 
@@ -294,11 +297,12 @@ class ChunkList:
 
 
 def _trim(text: str, start: int, end: int) -> Span:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    # str.strip() removes exactly the characters str.isspace() is true for, in C.
+    piece = text[start:end]
+    kept = piece.lstrip()
+    if not kept:
+        return start, start
+    return start + len(piece) - len(kept), start + len(piece.rstrip())
 
 
 # The levels yield their spans one by one: a 10 MB line of short words holds two
@@ -307,34 +311,19 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 def _paragraphs(text: str, start: int, end: int) -> Iterator[Span]:
     """Runs of non-blank lines, from the start of their first line (indentation kept)."""
-    para_start: int | None = None
-    para_end = start
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        line_end = end if nl < 0 else nl
-        if is_blank(text[pos:line_end]):
-            if para_start is not None:
-                yield para_start, para_end
-                para_start = None
-        else:
-            if para_start is None:
-                para_start = pos
-            para_end = _trim(text, pos, line_end)[1]
-        pos = line_end + 1
-    if para_start is not None:
-        yield para_start, para_end
+    return _matches(_PARAGRAPH, text, start, end)
 
 
 def _lines(text: str, start: int, end: int) -> Iterator[Span]:
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        line_end = end if nl < 0 else nl
-        trimmed_end = _trim(text, pos, line_end)[1]
-        if trimmed_end > pos:
-            yield pos, trimmed_end
-        pos = line_end + 1
+    """Non-blank lines, from their start, without trailing whitespace."""
+    return _matches(_LINE, text, start, end)
+
+
+def _matches(pattern: re.Pattern[str], text: str, start: int, end: int) -> Iterator[Span]:
+    # On a slice: `^` must match at `start`, which need not follow a newline.
+    piece = text[start:end] if start or end < len(text) else text
+    for match in pattern.finditer(piece):
+        yield start + match.start(), start + match.end()
 
 
 def _sentences(text: str, start: int, end: int) -> Iterator[Span]:

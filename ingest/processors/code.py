@@ -161,7 +161,7 @@ class _SymbolChunker:
         self.target = min(policy.target_chars, policy.max_chars)
         self.limits = size_limits(policy)
         self._source = "\n".join(lines)
-        self._offsets = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+        self._offsets = list(itertools.accumulate([len(line) + 1 for line in lines], initial=0))
 
     def add(self, symbols: list[Symbol], module: str) -> None:
         pieces = self._plan(symbols, 1, len(self.lines), module, "module")
