@@ -1,10 +1,13 @@
 """Filesystem ingest throughput and peak memory: the flow against a plain loop.
 
+    python benchmarks/bench_filesystem.py --corpus PATH [--repeats 3]
     python benchmarks/bench_filesystem.py --files 10000 [--repeats 3]
     python benchmarks/bench_filesystem.py --files 100000 --only memory
 
-Generates a mixed corpus (benchmarks/corpus.py), then ingests it in separate
-processes, side by side in one run:
+Ingests a real repository snapshot (`--corpus PATH`; benchmarks/fetch_corpus.py
+clones one, and a copy without its hidden folders is measured) or a generated mixed
+corpus (benchmarks/corpus.py), in separate processes, side by side in one run:
+- `floor`: walk the corpus, read and hash every file: what no ingest can avoid;
 - `plain loop`: the same domain code (`ingest.pipeline.run_batch`) called in a
   loop, no Prefect;
 - `flow`: the `ingest-filesystem` Prefect flow (ephemeral API unless
@@ -86,6 +89,25 @@ def _workers_peak_rss_mb() -> float:
     return peak
 
 
+def read_hash_floor(corpus: Path) -> dict[str, float]:
+    from ingest.models import content_hash
+
+    started, cpu = time.perf_counter(), time.process_time()
+    files = 0
+    for folder, dirs, names in os.walk(corpus):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                content_hash((Path(folder) / name).read_bytes())
+                files += 1
+    return {
+        "files": files,
+        "seconds": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
+        "child_cpu_s": 0.0,
+    }
+
+
 def plain_loop(corpus: Path, store_path: Path, batch_size: int) -> dict[str, float]:
     from ingest.pipeline import BatchContext, run_batch
     from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
@@ -161,7 +183,8 @@ def flow_run(
 def edit_one_file(corpus: Path) -> Path:
     """Append a paragraph to the first Markdown file (a real one, not a binary file
     behind a text name) and move its mtime on, as an editor would."""
-    edited = sorted(corpus.rglob("markdown-*.md"))[0]
+    markdown = [p for p in sorted(corpus.rglob("*.md")) if p.is_file()]
+    edited = next((p for p in markdown if p.name.startswith("markdown-")), markdown[0])
     edited.write_text(edited.read_text(encoding="utf-8") + "\n\nOne more paragraph.\n")
     stat = edited.stat()
     os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
@@ -179,7 +202,9 @@ def check_one_changed(row: dict[str, float], files: int) -> list[str]:
 
 
 def _child(mode: str, corpus: Path, store: Path, args: argparse.Namespace) -> None:
-    if mode == "plain":
+    if mode == "floor":
+        result = read_hash_floor(corpus)
+    elif mode == "plain":
         result = plain_loop(corpus, store, args.batch_size or 200)
     else:
         result = flow_run(corpus, store, args.batch_size, args.concurrency, args.workers)
@@ -236,8 +261,8 @@ def main() -> None:
         "--only", choices=["all", "throughput", "incremental", "memory"], default="all"
     )
     parser.add_argument("--keep", type=Path, help="generate corpora here once and reuse them")
-    parser.add_argument("--child", choices=["plain", "flow"])
-    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--child", choices=["floor", "plain", "flow"], help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help="a real repository snapshot to ingest")
     parser.add_argument("--store", type=Path)
     args = parser.parse_args()
     if args.child:
@@ -252,8 +277,14 @@ def main() -> None:
         if args.only == "memory":
             _memory(work, corpora, args)
             return
-        corpus = _corpus(corpora, args.files, args.seed)
-        if args.keep is not None:
+        if args.corpus is not None:
+            # Edited below, and measured without .git: a copy of the snapshot.
+            corpus = work / "corpus"
+            shutil.copytree(args.corpus, corpus, ignore=shutil.ignore_patterns(".*"))
+            args.files = sum(1 for path in corpus.rglob("*") if path.is_file())
+        else:
+            corpus = _corpus(corpora, args.files, args.seed)
+        if args.keep is not None and args.corpus is None:
             # Edited below: work on a copy, so that the kept corpus stays as generated.
             copy = work / "corpus"
             shutil.copytree(corpus, copy)
@@ -262,7 +293,12 @@ def main() -> None:
 
 
 def _throughput(work: Path, corpus: Path, args: argparse.Namespace) -> None:
-    modes = {"plain loop": ("plain", 1), "flow": ("flow", 1), "flow, 2 workers": ("flow", 2)}
+    modes = {
+        "floor (walk, read, hash)": ("floor", 1),
+        "plain loop": ("plain", 1),
+        "flow": ("flow", 1),
+        "flow, 2 workers": ("flow", 2),
+    }
     if args.only == "incremental":
         modes = {"flow": ("flow", 1)}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in modes}
@@ -287,6 +323,9 @@ def _throughput(work: Path, corpus: Path, args: argparse.Namespace) -> None:
     _print_table(rows, args)
     if "plain loop" in runs:
         _ratio("flow / plain loop throughput", runs["flow"], runs["plain loop"], FLOW_TARGET)
+        floor = statistics.median(run["cpu_s"] for run in runs["floor (walk, read, hash)"])
+        plain = statistics.median(run["cpu_s"] for run in runs["plain loop"])
+        print(f"plain loop CPU / read+hash floor CPU: {plain / floor:.0f}x" if floor else "")
     if "flow, 2 workers" in runs:
         _ratio(
             "flow, 2 workers / flow throughput",
@@ -366,8 +405,9 @@ def _ratio(
 
 def _print_table(rows: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
     batch = args.batch_size or "default"
+    where = f" of {args.corpus}" if args.corpus is not None else ""
     print(
-        f"\n{args.files} files, batch size {batch}, concurrency {args.concurrency}, "
+        f"\n{args.files} files{where}, batch size {batch}, concurrency {args.concurrency}, "
         f"{args.repeats} round(s): medians"
     )
     print(

@@ -8,10 +8,10 @@ import bisect
 import functools
 import hashlib
 import importlib
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from .errors import ProcessingError
@@ -25,12 +25,36 @@ TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"([.!?\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*)\s+")
 _WORD = re.compile(r"\S+")
+# A line is blank when str.isspace() holds for all of it; re's \s is the same set.
+_LINE = re.compile(r"^.*\S", re.MULTILINE)
+_PARAGRAPH = re.compile(r"^.*\S(?:\n.*\S)*", re.MULTILINE)
+_SEP = "\x1f"
 
 
 def chunk_id(uri: str, location: str, text: str) -> str:
     """Stable id: the same text at the same place of the same document gives the same id."""
-    raw = f"{uri}\0{location}\0{text}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(raw).hexdigest()[:32]
+    return _chunk_id(_document_hasher(uri), location, text)
+
+
+def _document_hasher(uri: str) -> Any:
+    return hashlib.sha256(f"{uri}\0".encode("utf-8", "surrogatepass"))
+
+
+def _chunk_id(document: Any, location: str, text: str) -> str:
+    digest = document.copy()
+    digest.update(f"{location}\0{text}".encode("utf-8", "surrogatepass"))
+    return str(digest.hexdigest()[:32])
+
+
+def location_key(location: dict[str, Any]) -> str:
+    """A fixed-format string of a chunk's location (`key=value` by key, list items
+    joined), the part of its id that says where it is."""
+    return "\x1e".join(
+        [
+            f"{key}={_SEP.join(map(str, value)) if isinstance(value, list | tuple) else value}"
+            for key, value in sorted(location.items())
+        ]
+    )
 
 
 def normalize_newlines(text: str) -> str:
@@ -47,14 +71,25 @@ def is_blank(line: str) -> bool:
 
 
 class LineIndex:
-    """Maps character offsets of a text to 1-based line numbers."""
+    """Maps character offsets of a text to 1-based line numbers, by bisecting the
+    offsets where lines start (`starts`, one per line and one past the end)."""
 
     def __init__(self, text: str, first_line: int = 1) -> None:
-        self._newlines = [m.start() for m in re.finditer("\n", text)]
-        self._first = first_line
+        self._index_lines(text.split("\n"), first_line)
+
+    @classmethod
+    def of_lines(cls, lines: Sequence[str], first_line: int = 1) -> LineIndex:
+        """The index of `"\n".join(lines)`, for a caller that has split it already."""
+        index = cls.__new__(cls)
+        index._index_lines(lines, first_line)
+        return index
+
+    def _index_lines(self, lines: Sequence[str], first_line: int) -> None:
+        self.starts = list(accumulate([len(line) + 1 for line in lines], initial=0))
+        self._first = first_line - 1
 
     def line_of(self, offset: int) -> int:
-        return self._first + bisect.bisect_left(self._newlines, offset)
+        return self._first + bisect.bisect_right(self.starts, offset)
 
     def lines_of(self, start: int, end: int) -> tuple[int, int]:
         """Inclusive line range of the non-empty span `text[start:end]`."""
@@ -239,18 +274,19 @@ class ChunkList:
         self.content_type = content_type
         self.chunks: list[Chunk] = []
         self._seen: dict[str, int] = {}
+        self._document = _document_hasher(uri)
 
     def add(self, text: str, extra: dict[str, Any] | None = None, **location: Any) -> None:
         """Add a chunk; `location` (lines, heading path, symbol...) goes into its id,
         `extra` metadata does not."""
         if is_blank(text):
             return
-        where = json.dumps(location, sort_keys=True, ensure_ascii=False, default=str)
-        id_ = chunk_id(self.uri, where, text)
+        where = location_key(location)
+        id_ = _chunk_id(self._document, where, text)
         repeat = self._seen.get(id_, 0) + 1
         self._seen[id_] = repeat
         if repeat > 1:  # the same text again at the same place (one long line): number it
-            id_ = chunk_id(self.uri, f"{where}#{repeat}", text)
+            id_ = _chunk_id(self._document, f"{where}#{repeat}", text)
         metadata: dict[str, Any] = {
             "chunk_id": id_,
             "content_type": self.content_type,
@@ -261,11 +297,12 @@ class ChunkList:
 
 
 def _trim(text: str, start: int, end: int) -> Span:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    # str.strip() removes exactly the characters str.isspace() is true for, in C.
+    piece = text[start:end]
+    kept = piece.lstrip()
+    if not kept:
+        return start, start
+    return start + len(piece) - len(kept), start + len(piece.rstrip())
 
 
 # The levels yield their spans one by one: a 10 MB line of short words holds two
@@ -274,34 +311,19 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 def _paragraphs(text: str, start: int, end: int) -> Iterator[Span]:
     """Runs of non-blank lines, from the start of their first line (indentation kept)."""
-    para_start: int | None = None
-    para_end = start
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        line_end = end if nl < 0 else nl
-        if is_blank(text[pos:line_end]):
-            if para_start is not None:
-                yield para_start, para_end
-                para_start = None
-        else:
-            if para_start is None:
-                para_start = pos
-            para_end = _trim(text, pos, line_end)[1]
-        pos = line_end + 1
-    if para_start is not None:
-        yield para_start, para_end
+    return _matches(_PARAGRAPH, text, start, end)
 
 
 def _lines(text: str, start: int, end: int) -> Iterator[Span]:
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        line_end = end if nl < 0 else nl
-        trimmed_end = _trim(text, pos, line_end)[1]
-        if trimmed_end > pos:
-            yield pos, trimmed_end
-        pos = line_end + 1
+    """Non-blank lines, from their start, without trailing whitespace."""
+    return _matches(_LINE, text, start, end)
+
+
+def _matches(pattern: re.Pattern[str], text: str, start: int, end: int) -> Iterator[Span]:
+    # On a slice: `^` must match at `start`, which need not follow a newline.
+    piece = text[start:end] if start or end < len(text) else text
+    for match in pattern.finditer(piece):
+        yield start + match.start(), start + match.end()
 
 
 def _sentences(text: str, start: int, end: int) -> Iterator[Span]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import ProcessingError
@@ -35,7 +34,7 @@ def short_title(line: str | None) -> str | None:
 def file_name(content: FetchedContent) -> str:
     item = content.item
     if item.path:
-        return PurePosixPath(item.path).name
+        return item.path.rstrip("/").rsplit("/", 1)[-1]
     return item.uri.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 

@@ -27,7 +27,7 @@ class CodeProcessor:
     """Every code language but Python: symbols from a tree-sitter grammar."""
 
     name: ClassVar[str] = "code"
-    version: ClassVar[str] = "4"
+    version: ClassVar[str] = "5"  # 5: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = tuple(t for t in CODE_LANGUAGES if t != PYTHON)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -75,7 +75,7 @@ class PythonProcessor:
     on their own), module-level code in between; line windows when it does not parse."""
 
     name: ClassVar[str] = "python"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"  # 4: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (PYTHON,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
@@ -161,7 +161,7 @@ class _SymbolChunker:
         self.target = min(policy.target_chars, policy.max_chars)
         self.limits = size_limits(policy)
         self._source = "\n".join(lines)
-        self._offsets = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+        self._offsets = list(itertools.accumulate([len(line) + 1 for line in lines], initial=0))
 
     def add(self, symbols: list[Symbol], module: str) -> None:
         pieces = self._plan(symbols, 1, len(self.lines), module, "module")

@@ -21,7 +21,7 @@ class CsvProcessor:
     """The first row is taken as the header; rows may be ragged (validation warns)."""
 
     name: ClassVar[str] = "csv"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (CSV,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:

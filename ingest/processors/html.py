@@ -22,7 +22,7 @@ from .html_content import Page, Section, TooManyAttributesError, parse, read_pag
 
 class HtmlProcessor:
     name: ClassVar[str] = "html"
-    version: ClassVar[str] = "2"  # 2: trafilatura main content, links of the whole page
+    version: ClassVar[str] = "3"  # 3: fixed-format chunk ids; 2: trafilatura main content
     content_types: ClassVar[tuple[str, ...]] = (HTML,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:

@@ -16,7 +16,7 @@ MAX_KEYS = 100
 
 class JsonProcessor:
     name: ClassVar[str] = "json"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (JSON,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:

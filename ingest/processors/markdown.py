@@ -1,79 +1,91 @@
 """Markdown: YAML front matter, title, links and images, one chunk per heading section.
 
 The document text is the Markdown source after the front matter; chunk line
-numbers are lines of the source file.
+numbers are lines of the source file. Parsing is pulldown-cmark's (through
+pyromark): CommonMark with tables, events with source ranges in UTF-8 bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+import re
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, ClassVar
 
+import pyromark
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..chunking import ChunkList, LineIndex, Span, normalize_newlines, pack_spans, size_limits
 from ..content_types import MARKDOWN
+from ..front_matter import find_front_matter
 from ..models import FetchedContent, ProcessedDocument
 from ..yaml_data import load_yaml
 from ._common import build_document, fail, jsonable, require_text
 from .base import ChunkPolicy
 
 _FRONT_MATTER_NODES = 10_000
+_OPTIONS = pyromark.Options.ENABLE_TABLES
+_BREAKS = frozenset({"SoftBreak", "HardBreak"})
+# The schemes markdown-it (and browsers' sanitizers) refuse as link targets.
+_UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|file|data):", re.IGNORECASE)
+_SAFE_DATA_IMAGE = re.compile(r"^\s*data:image/(?:gif|png|jpeg|webp);", re.IGNORECASE)
+# What a URL may hold as it is; everything else is percent-encoded (UTF-8), like
+# markdown-it's normalizeLink does, so listed links are valid URLs.
+_URL_UNSAFE_CHARS = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#%\[\]]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ATX_MARKS = re.compile(r"^[ \t]*#+|[ \t]#+[ \t]*$")
 
 
 @dataclass
 class _Section:
     heading_path: list[str]
-    start_line: int  # 0-based, like token.map
+    start_line: int  # 0-based
     block_starts: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    level: int
+    text: str
+    line: int  # 0-based
 
 
 class MarkdownProcessor:
     name: ClassVar[str] = "markdown"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"  # 3: pulldown-cmark, fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (MARKDOWN,)
-
-    def __init__(self) -> None:
-        self._md = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:
         source = normalize_newlines(require_text(content, self.name))
-        try:
-            tokens = self._md.parse(source)
-        except (RecursionError, ValueError) as exc:
-            raise fail(content, self.name, f"cannot parse Markdown: {exc!r}") from exc
-
         metadata: dict[str, Any] = {}
         warnings: list[str] = []
-        body_start = 0
-        if tokens and tokens[0].type == "front_matter" and tokens[0].map:
-            body_start = tokens[0].map[1]
-            front_matter = _parse_front_matter(tokens[0].content, warnings)
+        front = find_front_matter(source)
+        body_start, body_offset = 0, 0
+        if front is not None:
+            body_start, body_offset = front.lines, front.end
+            front_matter = _parse_front_matter(front.raw, warnings)
             if front_matter is not None:
                 metadata["front_matter"] = front_matter
+        try:
+            outline = _outline(source[body_offset:], body_start)
+        except (ValueError, UnicodeError) as exc:
+            raise fail(content, self.name, f"cannot parse Markdown: {exc!r}") from exc
 
         lines = source.split("\n")
-        sections = _sections(tokens, body_start)
-        headings: list[dict[str, Any]] = [
-            {"level": int(tok.tag[1:]), "text": _inline_text(tokens[i + 1]), "line": tok.map[0] + 1}
-            for i, tok in enumerate(tokens)
-            if tok.type == "heading_open" and tok.level == 0 and tok.map
+        headings = [
+            {"level": h.level, "text": h.text, "line": h.line + 1} for h in outline.headings
         ]
-        links, images = _links_and_images(tokens)
-        metadata.update(headings=headings, links=links, images=images)
+        metadata.update(headings=headings, links=outline.links, images=outline.images)
         if warnings:
             metadata["warnings"] = warnings
 
         chunks = ChunkList(content.item.uri, content.content_type)
-        _chunk_sections(source, lines, sections, policy, chunks)
+        _chunk_sections(source, lines, _sections(outline, body_start), policy, chunks)
         front_title = metadata.get("front_matter", {}).get("title")
         title = " ".join(front_title.split()) if isinstance(front_title, str) else ""
         if not title:
-            title = next((h["text"] for h in headings if h["level"] == 1 and h["text"]), "")
+            title = next((h.text for h in outline.headings if h.level == 1 and h.text), "")
         return build_document(
             content,
             text="\n".join(lines[body_start:]).rstrip(),
@@ -101,21 +113,119 @@ def _parse_front_matter(raw: str, warnings: list[str]) -> dict[str, Any] | None:
     return None
 
 
-def _sections(tokens: Sequence[Token], body_start: int) -> list[_Section]:
+@dataclass
+class _Outline:
+    """What the parse gives: top-level blocks (0-based lines, a heading or None),
+    headings, and link and image targets in document order, each once."""
+
+    blocks: list[tuple[int, _Heading | None]]
+    headings: list[_Heading]
+    links: list[str]
+    images: list[str]
+
+
+def _outline(body: str, first_line: int) -> _Outline:
+    """One pass over the parser's events. Offsets are UTF-8 bytes of `body`, mapped
+    to lines of the source (`body` starts at line `first_line`) by bisecting the
+    byte offsets of line starts."""
+    text: str | bytes = body
+    if body.isascii():
+        lengths = [len(line) for line in body.split("\n")]
+    else:
+        text = body.encode("utf-8", "surrogatepass")
+        lengths = [len(line) for line in text.split(b"\n")]
+        # Lone surrogates cannot cross into Rust; U+FFFD has the same UTF-8 length.
+        body = _SURROGATE.sub("\ufffd", body)
+    starts = list(accumulate([n + 1 for n in lengths], initial=0))
+
+    def line_of(offset: int) -> int:
+        return first_line + bisect.bisect_right(starts, offset) - 1
+
+    blocks: list[tuple[int, _Heading | None]] = []
+    headings: list[_Heading] = []
+    links: dict[str, None] = {}
+    images: dict[str, None] = {}
+    depth = 0
+    parts: list[str] | None = None  # the text of the top-level heading being read
+    level = heading_start = heading_end = 0
+    # Typed loosely on purpose: a typed match per event costs more than the parse.
+    events: Any = pyromark.events_with_range(body, options=_OPTIONS, merge_text=True)
+    for event, where in events:
+        if event.__class__ is str:  # SoftBreak, HardBreak, Rule
+            if depth == 0:
+                if event == "Rule":
+                    blocks.append((line_of(where["start"]), None))
+            elif parts is not None and event in _BREAKS:
+                parts.append(" ")
+            continue
+        start = event.get("Start")
+        if start is not None:
+            if start.__class__ is not dict:  # Paragraph, Emphasis, Item...
+                if depth == 0:
+                    blocks.append((line_of(where["start"]), None))
+            elif depth == 0 and "Heading" in start:
+                parts = []
+                level = int(start["Heading"]["level"][1:])
+                heading_start, heading_end = where["start"], where["end"]
+            elif depth == 0:
+                blocks.append((line_of(where["start"]), None))
+            elif "Link" in start:
+                link = start["Link"]
+                url = link["dest_url"]
+                _add_url(links, f"mailto:{url}" if link["link_type"] == "Email" else url)
+            elif "Image" in start:
+                _add_url(images, start["Image"]["dest_url"], image=True)
+            depth += 1
+        elif "End" in event:
+            depth -= 1
+            if depth == 0 and parts is not None:
+                words = " ".join("".join(parts).split())
+                if not words:
+                    words = _raw_heading(text, heading_start, heading_end)
+                heading = _Heading(level, words, line_of(heading_start))
+                blocks.append((heading.line, heading))
+                headings.append(heading)
+                parts = None
+        elif parts is not None:
+            piece = event.get("Text") or event.get("Code")
+            if piece:
+                parts.append(piece)
+    return _Outline(blocks, headings, list(links), list(images))
+
+
+def _add_url(seen: dict[str, None], url: str, *, image: bool = False) -> None:
+    if not url or (_UNSAFE_URL.match(url) and not (image and _SAFE_DATA_IMAGE.match(url))):
+        return
+    seen[_URL_UNSAFE_CHARS.sub(_percent_encode, url)] = None
+
+
+def _percent_encode(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
+
+
+def _raw_heading(text: str | bytes, start: int, end: int) -> str:
+    """The heading's source without its markers, for a heading that has no plain
+    text (only inline HTML, say)."""
+    raw = text[start:end]
+    source = raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
+    if source.lstrip(" \t").startswith("#"):
+        source = _ATX_MARKS.sub("", source)
+    else:  # setext: the underline goes
+        source = source.rstrip("\n").rsplit("\n", 1)[0]
+    return " ".join(source.split())
+
+
+def _sections(outline: _Outline, body_start: int) -> list[_Section]:
     """Top-level blocks grouped under their heading; text before the first heading
     is a section with an empty heading path."""
     sections = [_Section([], body_start)]
     stack: list[tuple[int, str]] = []
-    for i, token in enumerate(tokens):
-        if token.level != 0 or token.map is None or token.type == "front_matter":
-            continue
-        start = token.map[0]
-        if token.type == "heading_open":
-            level = int(token.tag[1:])
-            stack = [(lvl, text) for lvl, text in stack if lvl < level]
-            stack.append((level, _inline_text(tokens[i + 1])))
-            sections.append(_Section([text for _, text in stack], start))
-        sections[-1].block_starts.append(start)
+    for line, heading in outline.blocks:
+        if heading is not None:
+            stack = [(lvl, text) for lvl, text in stack if lvl < heading.level]
+            stack.append((heading.level, heading.text))
+            sections.append(_Section([text for _, text in stack], line))
+        sections[-1].block_starts.append(line)
     return sections
 
 
@@ -126,10 +236,8 @@ def _chunk_sections(
     policy: ChunkPolicy,
     chunks: ChunkList,
 ) -> None:
-    line_starts = [0]
-    for line in lines:
-        line_starts.append(line_starts[-1] + len(line) + 1)
-    index = LineIndex(source)
+    index = LineIndex.of_lines(lines)
+    line_starts = index.starts
     limits = size_limits(policy)
 
     def span(first: int, stop: int) -> Span:
@@ -156,32 +264,3 @@ def _chunk_sections(
                 start_line=start_line,
                 end_line=end_line,
             )
-
-
-def _inline_text(token: Token) -> str:
-    parts: list[str] = []
-    for child in token.children or ():
-        if child.type in ("text", "code_inline", "image"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    text = " ".join("".join(parts).split())
-    return text or " ".join(token.content.split())
-
-
-def _links_and_images(tokens: Iterable[Token]) -> tuple[list[str], list[str]]:
-    links: dict[str, None] = {}
-    images: dict[str, None] = {}
-    pending = list(tokens)[::-1]
-    while pending:
-        token = pending.pop()
-        if token.type == "link_open":
-            href = token.attrGet("href")
-            if isinstance(href, str) and href:
-                links[href] = None
-        elif token.type == "image":
-            src = token.attrGet("src")
-            if isinstance(src, str) and src:
-                images[src] = None
-        pending.extend(reversed(token.children or ()))
-    return list(links), list(images)

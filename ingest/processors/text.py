@@ -20,7 +20,7 @@ class TextProcessor:
     """
 
     name: ClassVar[str] = "text"
-    version: ClassVar[str] = "2"  # 2: token limits and overlap
+    version: ClassVar[str] = "3"  # 3: fixed-format chunk ids; 2: token limits, overlap
     content_types: ClassVar[tuple[str, ...]] = (TEXT, "text/*")
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:

@@ -18,7 +18,7 @@ from .base import ChunkPolicy
 
 class XmlProcessor:
     name: ClassVar[str] = "xml"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: fixed-format chunk ids
     content_types: ClassVar[tuple[str, ...]] = (XML,)
 
     def process(self, content: FetchedContent, policy: ChunkPolicy) -> ProcessedDocument:

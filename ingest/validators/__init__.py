@@ -4,7 +4,8 @@ check that applies to an item and that the policy enables."""
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import cast
 
 from ..content_types import JSON, XML
 from ..errors import ConfigurationError
@@ -121,7 +122,15 @@ def _log_crash(name: str, uri: str) -> None:
 
 
 def _bind(validator: Validator, policy: ValidationPolicy) -> Validator:
-    return validator.configured(policy) if isinstance(validator, PolicyAware) else validator
+    if _policy_aware(type(validator)):
+        return cast(PolicyAware, validator).configured(policy)
+    return validator
+
+
+@cache
+def _policy_aware(kind: type) -> bool:
+    # A runtime-checkable Protocol check costs more than most validators: once per class.
+    return issubclass(kind, PolicyAware)
 
 
 @lru_cache(maxsize=64)

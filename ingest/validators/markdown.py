@@ -6,19 +6,16 @@ Codes: warning ``front-matter``.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 import yaml
 
 from ..content_types import MARKDOWN
+from ..front_matter import find_front_matter, opens_front_matter
 from ..models import FetchedContent, ValidationResult
 from ..yaml_data import load_yaml
 from .policy import PolicyValidator
 from .text import no_text, warning
-
-_OPEN = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 
 
 class MarkdownValidator(PolicyValidator):
@@ -29,14 +26,13 @@ class MarkdownValidator(PolicyValidator):
         text = content.text
         if text is None or content.is_binary:
             return ValidationResult(errors=[no_text(content)])
-        opening = _OPEN.match(text)
-        if opening is None:
+        if not opens_front_matter(text):
             return ValidationResult()
-        closing = _CLOSE.search(text, opening.end())
-        if closing is None:
+        front_matter = find_front_matter(text)
+        if front_matter is None:
             return _problem("opened by '---' but never closed", "line 1")
         try:
-            data = load_yaml(text[opening.end() : closing.start()])
+            data = load_yaml(front_matter.raw)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             # +2: marks count from 0, and the block starts after the opening line.

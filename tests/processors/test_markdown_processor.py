@@ -85,7 +85,7 @@ def test_broken_front_matter_is_a_warning_and_the_body_is_processed(make_content
     doc = process(make_content, "---\ntitle: [unclosed\n---\n# Body\n\ntext\n")
     assert "front_matter" not in doc.metadata
     assert doc.metadata["warnings"] == [
-        "invalid front matter, ignored: expected ',' or ']', but got '<stream end>' at line 2"
+        "invalid front matter, ignored: expected ',' or ']', but got '<stream end>' at line 3"
     ]
     assert doc.title == "Body"
     assert located(doc) == [(0, "# Body\n\ntext", ["Body"], 4, 6)]
@@ -147,3 +147,55 @@ def test_a_fence_longer_than_the_maximum_is_split_by_lines(make_content):
         (11, 12),
         (13, 14),
     ]
+
+
+def test_lines_are_right_after_multibyte_text(make_content):
+    # The parser reports UTF-8 byte offsets; lines must not drift after non-ASCII text.
+    text = "Ünïcödé 🎉 日本語\n\n# Zwei 🎉\n\nmehr ü\n\n## Drei\n\nend\n"
+    doc = process(make_content, text)
+    assert doc.metadata["headings"] == [
+        {"level": 1, "text": "Zwei 🎉", "line": 3},
+        {"level": 2, "text": "Drei", "line": 7},
+    ]
+    assert located(doc) == [
+        (0, "Ünïcödé 🎉 日本語", [], 1, 1),
+        (1, "# Zwei 🎉\n\nmehr ü", ["Zwei 🎉"], 3, 5),
+        (2, "## Drei\n\nend", ["Zwei 🎉", "Drei"], 7, 9),
+    ]
+
+
+def test_links_are_listed_as_urls_and_unsafe_ones_are_not(make_content):
+    text = (
+        "[a](<docs/my page.md>) [b](https://example.org/ü?q=1%20x) <me@example.org>\n"
+        "[js](javascript:alert(1)) ![data](data:image/png;base64,AAAA) ![x](data:text/html,hi)\n"
+    )
+    doc = process(make_content, text)
+    assert doc.metadata["links"] == [
+        "docs/my%20page.md",
+        "https://example.org/%C3%BC?q=1%20x",
+        "mailto:me@example.org",
+    ]
+    assert doc.metadata["images"] == ["data:image/png;base64,AAAA"]
+
+
+def test_a_heading_without_plain_text_is_named_by_its_source(make_content):
+    doc = process(make_content, '# <a id="top"></a>\n\ntext\n\nRaw <b>html</b>\n---\n')
+    assert [h["text"] for h in doc.metadata["headings"]] == ['<a id="top"></a>', "Raw html"]
+
+
+def test_lone_surrogates_do_not_break_parsing(make_content):
+    content = make_content("", MARKDOWN, "docs/s.md").model_copy(
+        update={"text": "# Title \ud800 here\n\nbody\n"}
+    )
+    doc = processor_for(MARKDOWN).process(content, ChunkPolicy())
+    assert doc.metadata["headings"] == [{"level": 1, "text": "Title \ufffd here", "line": 1}]
+    assert located(doc) == [(0, "# Title \ud800 here\n\nbody", ["Title \ufffd here"], 1, 3)]
+
+
+def test_front_matter_is_found_like_the_validator_finds_it(make_content):
+    closed_by_dots = process(make_content, "---\ntitle: Dots\n...\n# Body\n")
+    assert closed_by_dots.metadata["front_matter"] == {"title": "Dots"}
+    assert located(closed_by_dots) == [(0, "# Body", ["Body"], 4, 4)]
+    # Four dashes are a thematic break, not the opening of front matter.
+    ruled = process(make_content, "----\ntitle: x\n---\n")
+    assert "front_matter" not in ruled.metadata
