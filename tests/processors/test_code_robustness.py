@@ -3,7 +3,6 @@ language detection from modelines."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -174,17 +173,18 @@ def test_random_fragments_of_code_never_crash(make_content):
             assert "".join("".join(c.text for c in doc.chunks).split()) == "".join(text.split())
 
 
-def test_processing_speed_is_well_over_100_files_per_second(make_content):
+def test_processing_costs_well_under_10_ms_of_cpu_per_file(make_content):
+    # CPU time, which a loaded machine does not stretch: a guard against a
+    # pathological slowdown, not a benchmark (benchmarks/ measures speed).
     files = [
         "".join(f"// f{i}\nexport function f{i}(a, b) {{\n  return a + b * {i};\n}}\n\n"
                 for i in range(40))
         for _ in range(50)
     ]  # fmt: skip
-    started = time.perf_counter()
+    started = time.process_time()
     for text in files:
         process(make_content, text, "text/x-javascript", "a.js")
-    assert len(files) / (time.perf_counter() - started) > 100
-    assert os.cpu_count()
+    assert (time.process_time() - started) / len(files) < 0.010
 
 
 def test_deeply_indented_yaml_gets_its_top_level_keys_by_line(make_content):
