@@ -12,6 +12,7 @@ from .csv_data import CsvProcessor
 from .html import HtmlProcessor
 from .json_data import JsonProcessor
 from .markdown import MarkdownProcessor
+from .pdf import PdfProcessor
 from .text import TextProcessor
 from .xml_data import XmlProcessor
 
@@ -27,6 +28,7 @@ for _processor in (
     CsvProcessor(),
     XmlProcessor(),
     HtmlProcessor(),
+    PdfProcessor(),
 ):
     processors.register(_processor)
 
