@@ -1,0 +1,194 @@
+"""Documents built for tests, the sample corpus and the benchmark, with known content:
+PDF (fpdf2), DOCX (python-docx), PPTX (python-pptx), XLSX (openpyxl), EPUB (zipfile)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+
+PDF_PAGES = [
+    ("Introduction", 0, "Aardvarks are the first topic of this handbook."),
+    ("Installation", 0, "Badgers dig the installation pits on the second page."),
+    ("Requirements", 1, "Capybaras need warm water, as the third page says."),
+    ("Usage", 0, "Dolphins swim through the usage chapter on page four."),
+]
+PDF_TABLE = [("Animal", "Legs"), ("Emu", "2"), ("Fox", "4")]
+
+
+def make_pdf(
+    pages: Sequence[tuple[str, int, str]] = PDF_PAGES,
+    *,
+    table: Sequence[tuple[str, ...]] | None = PDF_TABLE,
+    title: str = "Field Handbook",
+    author: str = "Ada Tester",
+    user_password: str | None = None,
+    outline: bool = True,
+) -> bytes:
+    """One page per (heading, outline level, body); the table goes on the last page."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_font("helvetica", size=12)
+    for heading, level, body in pages:
+        pdf.add_page()
+        if outline:
+            pdf.start_section(heading, level=level)
+        pdf.multi_cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 10, body, new_x="LMARGIN", new_y="NEXT")
+    if table:
+        with pdf.table() as grid:
+            for row in table:
+                cells = grid.row()
+                for value in row:
+                    cells.cell(value)
+    if user_password is not None:
+        pdf.set_encryption(owner_password="owner-" + user_password, user_password=user_password)
+    return bytes(pdf.output())
+
+
+def make_blank_pdf(pages: int) -> bytes:
+    """Pages with a drawing and no text at all: what a scan without OCR looks like."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.rect(20, 20, 170, 250, style="F")
+    return bytes(pdf.output())
+
+
+DOCX_BODY: list[tuple[str, str]] = [
+    ("Title", "Operations Manual"),
+    ("Heading 1", "Getting started"),
+    ("Normal", "Install the gizmo before the first run."),
+    ("Heading 2", "Prerequisites"),
+    ("Normal", "A screwdriver and patience."),
+    ("TABLE", ""),
+    ("Heading 1", "Maintenance"),
+    ("Normal", "Oil the gears every spring."),
+]
+DOCX_TABLE = [("Part", "Count"), ("Gear", "12"), ("Spring", "3")]
+
+
+def make_docx(body: Sequence[tuple[str, str]] = DOCX_BODY, *, author: str = "Grace Writer") -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.author = author
+    document.core_properties.title = "Operations Manual"
+    document.sections[0].header.paragraphs[0].text = "HEADER-TEXT-NOT-IN-BODY"
+    document.sections[0].footer.paragraphs[0].text = "FOOTER-TEXT-NOT-IN-BODY"
+    for style, text in body:
+        if style == "TABLE":
+            table = document.add_table(rows=len(DOCX_TABLE), cols=2)
+            for r, row in enumerate(DOCX_TABLE):
+                for c, value in enumerate(row):
+                    table.cell(r, c).text = value
+        else:
+            document.add_paragraph(text, style=style)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+PPTX_SLIDES = [
+    ("Quarterly review", ["Revenue grew in every region."], "Mention the weather."),
+    ("Next steps", ["Hire two engineers.", "Ship the beta."], ""),
+]
+
+
+def make_pptx(slides: Sequence[tuple[str, list[str], str]] = PPTX_SLIDES) -> bytes:
+    import pptx
+    from pptx.util import Inches
+
+    presentation = pptx.Presentation()
+    for title, texts, notes in slides:
+        slide = presentation.slides.add_slide(presentation.slide_layouts[5])  # title only
+        slide.shapes.title.text = title
+        for n, text in enumerate(texts):
+            box = slide.shapes.add_textbox(Inches(1), Inches(2 + n), Inches(6), Inches(1))
+            box.text_frame.text = text
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    out = io.BytesIO()
+    presentation.save(out)
+    return out.getvalue()
+
+
+XLSX_SHEETS: dict[str, list[list[object]]] = {
+    "Inventory": [["Item", "Qty", "Price"], ["apple", 3, 1.5], ["pear", 5, 2.25]],
+    "Notes": [["free text only"], ["second line"]],
+}
+
+
+def make_xlsx(
+    sheets: dict[str, list[list[object]]] = XLSX_SHEETS, *, formula: bool = True
+) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if formula and name == "Inventory":
+            sheet.append(["total", "=SUM(B2:B3)", None])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+EPUB_CHAPTERS = [
+    ("chap1.xhtml", "The Beginning", "Once upon a time a lighthouse keeper kept a log."),
+    ("chap2.xhtml", "The Storm", "The storm came in from the west and lasted all night."),
+]
+
+
+def make_epub(chapters: Sequence[tuple[str, str, str]] = EPUB_CHAPTERS, *,
+              title: str = "A Small Book") -> bytes:  # fmt: skip
+    """An EPUB 3 with a nav document; the spine lists the chapters in reverse file order
+    so that spine order, not zip order, is what the reader must follow."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
+        book.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container version="1.0" '
+            'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+            "</rootfiles></container>",
+        )
+        items = "".join(
+            f'<item id="c{n}" href="{href}" media-type="application/xhtml+xml"/>'
+            for n, (href, _, _) in enumerate(chapters)
+        )
+        spine = "".join(f'<itemref idref="c{n}"/>' for n in range(len(chapters)))
+        book.writestr(
+            "OEBPS/content.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+            '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:title>{title}</dc:title><dc:creator>Ann Author</dc:creator>"
+            "<dc:language>en</dc:language></metadata>"
+            f'<manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" '
+            f'properties="nav"/>{items}</manifest><spine>{spine}</spine></package>',
+        )
+        links = "".join(f'<li><a href="{href}">{name}</a></li>' for href, name, _ in chapters)
+        book.writestr(
+            "OEBPS/nav.xhtml",
+            '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml" '
+            'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>Contents</title></head>'
+            f'<body><nav epub:type="toc"><ol>{links}</ol></nav></body></html>',
+        )
+        for href, name, body in reversed(chapters):
+            book.writestr(
+                f"OEBPS/{href}",
+                '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
+                '<html xmlns="http://www.w3.org/1999/xhtml"><head>'
+                f"<title>{name}</title></head><body><h1>{name}</h1><p>{body}</p>"
+                f"<p>{body} Again, for length.</p></body></html>",
+            )
+    return out.getvalue()
