@@ -192,3 +192,38 @@ def make_epub(chapters: Sequence[tuple[str, str, str]] = EPUB_CHAPTERS, *,
                 f"<p>{body} Again, for length.</p></body></html>",
             )
     return out.getvalue()
+
+
+def encrypt_ooxml(data: bytes, password: str = "secret") -> bytes:
+    """A real password-protected Office file (an OLE container with an EncryptedPackage)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
+    return out.getvalue()
+
+
+def replace_member(package: bytes, name: str, data: bytes) -> bytes:
+    """`package` with member `name` replaced (or added)."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != name:
+                target.writestr(info, source.read(info))
+        target.writestr(name, data)
+    return out.getvalue()
+
+
+def zip_bomb(package: bytes, size: int = 200 * 1024 * 1024) -> bytes:
+    """`package` plus a member of `size` zeros, deflated to about a thousandth of that."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        with target.open("customXml/item9.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(size >> 20):
+                member.write(block)
+    return out.getvalue()
