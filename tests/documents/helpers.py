@@ -30,6 +30,5 @@ def located(write: ItemWrite, *keys: str) -> list[tuple[object, ...]]:
     """(text, metadata[key]...) of every chunk of the stored document."""
     assert write.document is not None, (write.outcome, write.errors, write.failure)
     return [
-        (chunk.text, *(chunk.metadata.get(key) for key in keys))
-        for chunk in write.document.chunks
+        (chunk.text, *(chunk.metadata.get(key) for key in keys)) for chunk in write.document.chunks
     ]

@@ -29,11 +29,13 @@ def test_docx_sections_follow_heading_styles_and_tables_are_rows() -> None:
          ["Operations Manual", "Maintenance"], 6, 7, None),
     ]  # fmt: skip
     document = write.document
-    assert document is not None and document.content_type == DOCX
+    assert document is not None
+    assert document.content_type == DOCX
     assert document.title == "Operations Manual"
     assert document.metadata["author"] == "Grace Writer"
     assert document.metadata["table_count"] == 1
-    assert "HEADER-TEXT" not in document.text and "FOOTER-TEXT" not in document.text
+    assert "HEADER-TEXT" not in document.text
+    assert "FOOTER-TEXT" not in document.text
 
 
 def test_docx_table_chunk_carries_its_rows() -> None:
@@ -50,7 +52,8 @@ def test_pptx_one_section_per_slide_with_notes() -> None:
         ("Next steps\n\nHire two engineers.\n\nShip the beta.", 2, "Next steps", ["Next steps"]),
     ]  # fmt: skip
     document = write.document
-    assert document is not None and document.content_type == PPTX
+    assert document is not None
+    assert document.content_type == PPTX
     assert document.metadata["slide_count"] == 2
 
 
@@ -61,7 +64,8 @@ def test_xlsx_sheets_rows_and_cell_ranges() -> None:
         ("free text only\nsecond line", "Notes", "A1:A2", None),
     ]
     document = write.document
-    assert document is not None and document.content_type == XLSX
+    assert document is not None
+    assert document.content_type == XLSX
     assert "=SUM" not in document.text, "formulas give cached values, never their source"
 
 
@@ -88,7 +92,8 @@ def test_xlsx_caps_cut_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     rows: list[list[object]] = [["k", "v"]] + [[f"r{n}", n] for n in range(10)]
     write = run("big.xlsx", make_xlsx({"Data": rows}, formula=False))
     [(text, cell_range)] = located(write, "cell_range")
-    assert cell_range == "A1:B3" and str(text).count("\n") == 2
+    assert cell_range == "A1:B3"
+    assert str(text).count("\n") == 2
     assert write.document is not None
     assert "only the first 3 rows" in write.document.metadata["warnings"][0]
 
@@ -104,7 +109,8 @@ def test_epub_chapters_in_spine_order_with_titles() -> None:
          2, "The Storm", ["The Storm"]),
     ]  # fmt: skip
     document = write.document
-    assert document is not None and document.content_type == EPUB
+    assert document is not None
+    assert document.content_type == EPUB
     assert (document.title, document.metadata["author"]) == ("A Small Book", "Ann Author")
 
 
@@ -116,4 +122,5 @@ def test_epub_chapters_in_spine_order_with_titles() -> None:
 def test_packages_are_sniffed_by_content_not_name(name: str, make, content_type: str) -> None:  # type: ignore[no-untyped-def]
     write = run(name, make())
     assert write.outcome is Outcome.NEW
-    assert write.document is not None and write.document.content_type == content_type
+    assert write.document is not None
+    assert write.document.content_type == content_type

@@ -75,13 +75,12 @@ def test_no_text_layer_is_skipped_naming_the_page_count() -> None:
     write = run("scan.pdf", make_blank_pdf(3))
     # The `skipped` outcome lands with its own branch; until then it is not stored.
     assert write.document is None
-    assert write.failure is not None and write.failure.error_type == "ItemSkippedError"
+    assert write.failure is not None
+    assert write.failure.error_type == "ItemSkippedError"
     assert "no text layer on any of its 3 page(s)" in write.failure.message
 
 
-@pytest.mark.parametrize(
-    ("name", "cut"), [("truncated", slice(0, 400)), ("garbage", slice(0, 0))]
-)
+@pytest.mark.parametrize(("name", "cut"), [("truncated", slice(0, 400)), ("garbage", slice(0, 0))])
 def test_corrupt_pdf_is_rejected_with_the_parsers_reason(name: str, cut: slice) -> None:
     data = make_pdf()
     data = data[cut] if name == "truncated" else b"%PDF-1.7\n" + b"\x13garbage" * 200
@@ -92,7 +91,8 @@ def test_corrupt_pdf_is_rejected_with_the_parsers_reason(name: str, cut: slice) 
 
 def test_pdf_is_sniffed_whatever_its_name() -> None:
     write = run("report.txt", make_pdf())
-    assert write.document is not None and write.document.content_type == PDF
+    assert write.document is not None
+    assert write.document.content_type == PDF
     assert write.document.chunks[0].metadata["page_start"] == 1
 
 

@@ -73,7 +73,9 @@ DOCX_BODY: list[tuple[str, str]] = [
 DOCX_TABLE = [("Part", "Count"), ("Gear", "12"), ("Spring", "3")]
 
 
-def make_docx(body: Sequence[tuple[str, str]] = DOCX_BODY, *, author: str = "Grace Writer") -> bytes:
+def make_docx(
+    body: Sequence[tuple[str, str]] = DOCX_BODY, *, author: str = "Grace Writer"
+) -> bytes:
     import docx
 
     document = docx.Document()
