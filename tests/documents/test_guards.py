@@ -104,7 +104,8 @@ def test_sandbox_timeout_kills_the_child_and_the_next_parse_works() -> None:
         first = box._process
         with pytest.raises(SandboxTimeout):
             box.run("docx", make_docx(), DocumentLimits(timeout_s=0.001))
-        assert first is not None and first.poll() is not None, "the child was killed"
+        assert first is not None
+        assert first.poll() is not None, "the child was killed"
         assert "ok" in box.run("docx", make_docx(), DocumentLimits())
     finally:
         box.stop()
