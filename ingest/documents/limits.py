@@ -17,10 +17,10 @@ class DocumentLimits(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_DOCUMENT_", extra="ignore")
 
     timeout_s: float = Field(
-        default=60.0, gt=0, description="Wall seconds one document's parse may take."
+        default=30.0, gt=0, description="Wall seconds one document's parse may take."
     )
     memory_mb: int = Field(
-        default=1536,
+        default=1024,
         ge=256,
         description="Address space of the parser process (RLIMIT_AS), in MiB.",
     )

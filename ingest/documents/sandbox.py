@@ -63,7 +63,7 @@ class Sandbox:
                 self.stop()
                 raise SandboxTimeout(f"parsing took longer than {limits.timeout_s:g} s") from None
             except (BrokenPipeError, ConnectionResetError, EOFError, OSError) as exc:
-                reason = self._death(exc)
+                reason = f"{self._death(exc)} (its memory limit is {limits.memory_mb} MiB)"
                 self.stop()
                 raise SandboxCrash(reason) from None
             reply: dict[str, Any] = json.loads(raw)

@@ -229,3 +229,65 @@ def zip_bomb(package: bytes, size: int = 200 * 1024 * 1024) -> bytes:
             for _ in range(size >> 20):
                 member.write(block)
     return out.getvalue()
+
+
+def raw_pdf(objects: Sequence[bytes], root: int = 1) -> bytes:
+    """A PDF file of `objects` (numbered from 1, bodies without `obj`/`endobj`) with a
+    correct cross-reference table: hostile structures fpdf2 would never write."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        root,
+        xref,
+    )
+    return bytes(out)
+
+
+def empty_pages_pdf(pages: int) -> bytes:
+    """`pages` pages sharing one empty content stream."""
+    kids = b" ".join(b"%d 0 R" % (4 + n) for n in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"
+    return raw_pdf([*objects, *([page] * pages)])
+
+
+def huge_stream_pdf(megabytes: int = 50) -> bytes:
+    """One page whose content stream inflates to `megabytes` MB of drawing operators."""
+    import zlib
+
+    unit = b"10 10 m 20 20 l S\n"
+    stream = zlib.compress(unit * (megabytes * 1024 * 1024 // len(unit)), 9)
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
+            + stream
+            + b"\nendstream",
+        ]
+    )
+
+
+def recursive_pdf() -> bytes:
+    """A page tree whose node is its own kid, and an outline item that is its own next."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /Outlines 3 0 R >>",
+            b"<< /Type /Pages /Kids [2 0 R 4 0 R] /Count 2 /Parent 2 0 R >>",
+            b"<< /Type /Outlines /First 5 0 R /Last 5 0 R /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 4 0 R >>",
+            b"<< /Title (Loop) /Parent 3 0 R /Next 5 0 R /First 5 0 R /Dest [4 0 R /Fit] >>",
+        ]
+    )
