@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ def _matches(expect: Expect, outcome: str, detail: str) -> bool:
 @pytest.fixture(scope="module")
 def documents_run(
     tmp_path_factory: pytest.TempPathFactory, prefect_api: str
-) -> Iterator[dict[str, Any]]:
+) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("hostile-documents")
     root = base / "root"
     made = build_documents(root)
@@ -109,7 +108,7 @@ def documents_run(
     done = subprocess.run(  # noqa: S603 - our own CLI
         [*command, *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    yield {"root": root, "base": base, "made": made, "done": done}
+    return {"root": root, "base": base, "made": made, "done": done}
 
 
 def test_one_fs_run_ends_every_hostile_document_within_its_bounds(
