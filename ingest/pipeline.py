@@ -22,6 +22,7 @@ from .errors import (
     ContentValidationError,
     IngestError,
     ItemGoneError,
+    ItemSkippedError,
     ItemTooLargeError,
     ProcessingError,
 )
@@ -207,6 +208,9 @@ def process_content(
         # Found while parsing (an encrypted or corrupt document): rejected under its code.
         code = exc.details.get("code", "invalid")
         return _rejected(item, content.digest, [f"{code}: {exc.reason}"]), 0.0, None
+    except ItemSkippedError as exc:
+        # Recorded under its code as a rejection until the `skipped` outcome exists.
+        return _rejected(item, content.digest, [f"{exc.code}: {exc.reason}"]), 0.0, None
     except Exception as exc:  # a bug must fail one item, not the batch
         return _failed(item, Stage.PROCESS.value, exc, retryable=False), 0.0, None
     _annotate(document, item, fetched, [str(w) for w in verdict.warnings])

@@ -62,22 +62,20 @@ class TreeRssSampler(threading.Thread):
 
 def _outcomes(report: dict[str, Any], documents: list[Any]) -> dict[str, list[tuple[str, str]]]:
     """uri -> every (outcome, detail) the report and the store hold for it. A skip is
-    `skipped` in the report once that outcome exists; before, an ItemSkippedError failure."""
+    `skipped` in the report once that outcome exists; until then a rejection under the
+    skip's code."""
     seen: dict[str, list[tuple[str, str]]] = {}
     for rejection in report["rejected"]:
-        seen.setdefault(rejection["uri"], []).append(("rejected", rejection["errors"][0]))
+        error = rejection["errors"][0]
+        outcome = "skipped" if error.startswith("no-text-layer:") else "rejected"
+        seen.setdefault(rejection["uri"], []).append((outcome, error))
     for entry in report.get("skipped", []) or []:
         if isinstance(entry, dict) and "uri" in entry:
             code = entry.get("code") or entry.get("reason") or ""
             seen.setdefault(entry["uri"], []).append(("skipped", f"{code}: {entry}"))
     for failure in report["failures"]:
-        if failure["error_type"] == "ItemSkippedError":
-            detail = f"no-text-layer: {failure['message']}" if "no text layer" in failure[
-                "message"] else failure["message"]  # fmt: skip
-            seen.setdefault(failure["uri"], []).append(("skipped", detail))
-        else:
-            detail = f"{failure['error_type']}: {failure['message']}"
-            seen.setdefault(failure["uri"], []).append(("failed", detail))
+        detail = f"{failure['error_type']}: {failure['message']}"
+        seen.setdefault(failure["uri"], []).append(("failed", detail))
     for document in documents:
         seen.setdefault(document.uri, []).append(("new", ""))
     return seen
