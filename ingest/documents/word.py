@@ -11,6 +11,7 @@ from typing import Any
 
 import docx
 import docx.oxml.parser
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -46,6 +47,7 @@ def extract_docx(data: bytes, limits: DocumentLimits) -> Extracted:
     stack: list[tuple[int, str]] = []
     paragraphs = tables = 0
     first_title: str | None = None
+    levels = _StyleLevels(document)
     for element in document.element.body.iterchildren():
         if element.tag == qn("w:p"):
             paragraph = Paragraph(element, document)
@@ -53,7 +55,7 @@ def extract_docx(data: bytes, limits: DocumentLimits) -> Extracted:
             if not text:
                 continue
             paragraphs += 1
-            level = _heading_level(paragraph)
+            level = _heading_level(element, levels)
             if level is not None:
                 stack = [(lvl, title) for lvl, title in stack if lvl < level]
                 stack.append((level, " ".join(text.split())))
@@ -76,21 +78,44 @@ def extract_docx(data: bytes, limits: DocumentLimits) -> Extracted:
     )
 
 
-def _heading_level(paragraph: Paragraph) -> int | None:
-    """0 for a Title, N for Heading N (also through a style based on one, or a paragraph
-    outline level); None for body text."""
-    style: Any = paragraph.style
-    for _ in range(5):
-        if style is None:
-            break
-        name = (style.name or "").strip()
+class _StyleLevels:
+    """Paragraph style id -> heading level (0 for Title, N for Heading N, also through a
+    style based on one), worked out once per style actually used: python-docx's own style
+    lookup scans every style of the document for every paragraph."""
+
+    def __init__(self, document: Any) -> None:
+        self._styles = {s.styleId: s for s in document.styles.element.style_lst if s.styleId}
+        self._known: dict[str | None, int | None] = {}
+        default = next((s for s in self._styles.values() if s.type == WD_STYLE_TYPE.PARAGRAPH
+                        and s.default), None)  # fmt: skip
+        self._default = default.styleId if default is not None else None
+
+    def of(self, style_id: str | None) -> int | None:
+        style_id = style_id or self._default
+        if style_id not in self._known:
+            self._known[style_id] = self._level(style_id, 0)
+        return self._known[style_id]
+
+    def _level(self, style_id: str | None, depth: int) -> int | None:
+        style = self._styles.get(style_id) if style_id is not None else None
+        if style is None or depth > 5:
+            return None
+        name = (style.name_val or "").strip()
         if name.lower() == "title":
             return 0
         match = _HEADING.match(name)
         if match:
             return int(match.group(1))
-        style = style.base_style
-    outline = paragraph._p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+        return self._level(style.basedOn_val, depth + 1)
+
+
+def _heading_level(element: Any, levels: _StyleLevels) -> int | None:
+    """0 for a Title, N for Heading N (by style, or by a paragraph outline level); None
+    for body text."""
+    found = levels.of(element.style)
+    if found is not None:
+        return found
+    outline = element.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
     if outline is not None:
         value = outline.get(qn("w:val"))
         if value is not None and value.isdigit() and int(value) < 9:
