@@ -159,11 +159,12 @@ def sniff_content_type(head: str, guessed: str | None) -> str:
 
 
 def sniff_document_type(data: bytes, guessed: str | None) -> str | None:
-    """The document type the bytes are, whatever the name says: `%PDF-` near the start, a
+    """The document type the bytes are, whatever the name says: `%PDF-` at the start, a
     zip holding `[Content_Types].xml` (DOCX, PPTX, XLSX by their main part) or an EPUB
     `mimetype`; an OLE container named as OOXML keeps its name (an encrypted package, which
     its validator reports). None when the bytes are no document format."""
-    if b"%PDF-" in data[:1024]:
+    if data.startswith(b"%PDF-") or (guessed == PDF and b"%PDF-" in data[:1024]):
+        # Readers accept junk before the header; a text that only mentions it stays text.
         return PDF
     if data.startswith(OLE_MAGIC):
         return guessed if guessed in OOXML_TYPES else None

@@ -124,3 +124,9 @@ def test_packages_are_sniffed_by_content_not_name(name: str, make, content_type:
     assert write.outcome is Outcome.NEW
     assert write.document is not None
     assert write.document.content_type == content_type
+
+
+def test_text_that_mentions_the_pdf_magic_stays_text() -> None:
+    write = run("notes.md", b"# PDF notes\n\nA PDF file starts with `%PDF-1.7`.\n")
+    assert write.document is not None
+    assert write.document.content_type == "text/markdown"
