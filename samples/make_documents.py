@@ -72,7 +72,7 @@ def main() -> None:
         "price-list.xlsx": make_xlsx(PRICES, formula=False),
         "field-guide.epub": make_epub(GUIDE, title="Field Engineer's Guide"),
         "salaries-encrypted.pdf": make_pdf(HANDBOOK[:1], table=None, title="Salaries",
-                                           user_password="brightwater"),
+                                           user_password="brightwater"),  # noqa: S106 - a sample
         "scanned-invoice.pdf": make_blank_pdf(2),
     }  # fmt: skip
     for name, data in files.items():

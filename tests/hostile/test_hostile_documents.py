@@ -88,9 +88,7 @@ def _matches(expect: Expect, outcome: str, detail: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def documents_run(
-    tmp_path_factory: pytest.TempPathFactory, prefect_api: str
-) -> dict[str, Any]:
+def documents_run(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("hostile-documents")
     root = base / "root"
     made = build_documents(root)
