@@ -3,6 +3,9 @@ openpyxl and zipfile; every chunk's text and location checked."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from ingest.content_types import DOCX, EPUB, PPTX, XLSX
@@ -14,6 +17,7 @@ from tests.support.documents import (
     make_epub,
     make_pptx,
     make_xlsx,
+    replace_member,
 )
 
 
@@ -67,6 +71,19 @@ def test_xlsx_sheets_rows_and_cell_ranges() -> None:
     assert document is not None
     assert document.content_type == XLSX
     assert "=SUM" not in document.text, "formulas give cached values, never their source"
+
+
+def test_xlsx_formula_gives_its_cached_value() -> None:
+    """What Excel saves: the formula and the value it last computed (openpyxl writes no
+    value, so the test puts Excel's in)."""
+    book = make_xlsx()
+    sheet = zipfile.ZipFile(io.BytesIO(book)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>SUM(B2:B3)</f><v></v>" in sheet
+    sheet = sheet.replace("<f>SUM(B2:B3)</f><v></v>", "<f>SUM(B2:B3)</f><v>8</v>")
+    write = run("cached.xlsx", replace_member(book, "xl/worksheets/sheet1.xml", sheet.encode()))
+    text, cell_range = located(write, "cell_range")[0]
+    assert str(text).endswith("pear | 5 | 2.25\ntotal | 8")
+    assert cell_range == "A1:C4"
 
 
 def test_xlsx_header_starts_every_chunk_and_ranges_follow_rows() -> None:
@@ -130,3 +147,19 @@ def test_text_that_mentions_the_pdf_magic_stays_text() -> None:
     write = run("notes.md", b"# PDF notes\n\nA PDF file starts with `%PDF-1.7`.\n")
     assert write.document is not None
     assert write.document.content_type == "text/markdown"
+
+
+def test_epub2_chapter_titles_come_from_the_ncx() -> None:
+    write = run("old.epub", make_epub(nav=False))
+    assert [(c[1], c[2]) for c in located(write, "chapter", "chapter_title")] == [
+        (1, "Part 1: The Beginning"),
+        (2, "Part 2: The Storm"),
+    ]
+
+
+def test_epub_declaring_an_entity_is_rejected() -> None:
+    book = make_epub()
+    chapter = zipfile.ZipFile(io.BytesIO(book)).read("OEBPS/chap1.xhtml").decode()
+    chapter = chapter.replace("<!DOCTYPE html>", '<!DOCTYPE html [<!ENTITY e "boom">]>')
+    write = run("entity.epub", replace_member(book, "OEBPS/chap1.xhtml", chapter.encode()))
+    assert write.errors[0].startswith("entities-forbidden: OEBPS/chap1.xhtml declares")

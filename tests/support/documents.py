@@ -151,9 +151,10 @@ EPUB_CHAPTERS = [
 
 
 def make_epub(chapters: Sequence[tuple[str, str, str]] = EPUB_CHAPTERS, *,
-              title: str = "A Small Book") -> bytes:  # fmt: skip
-    """An EPUB 3 with a nav document; the spine lists the chapters in reverse file order
-    so that spine order, not zip order, is what the reader must follow."""
+              title: str = "A Small Book", nav: bool = True) -> bytes:  # fmt: skip
+    """An EPUB 3 with a nav document (or, `nav=False`, an EPUB 2 with an NCX whose labels
+    are "Part N: <title>"); the chapters are written to the zip in reverse order so that
+    spine order, not zip order, is what the reader must follow."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:
         book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
@@ -169,22 +170,43 @@ def make_epub(chapters: Sequence[tuple[str, str, str]] = EPUB_CHAPTERS, *,
             for n, (href, _, _) in enumerate(chapters)
         )
         spine = "".join(f'<itemref idref="c{n}"/>' for n in range(len(chapters)))
+        if nav:
+            toc_item = (
+                '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" '
+                'properties="nav"/>'
+            )
+            toc_ref = ""
+        else:
+            toc_item = '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>'
+            toc_ref = ' toc="ncx"'
+
         book.writestr(
             "OEBPS/content.opf",
             '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
             '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
             f"<dc:title>{title}</dc:title><dc:creator>Ann Author</dc:creator>"
             "<dc:language>en</dc:language></metadata>"
-            f'<manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" '
-            f'properties="nav"/>{items}</manifest><spine>{spine}</spine></package>',
+            f"<manifest>{toc_item}{items}</manifest><spine{toc_ref}>{spine}</spine></package>",
         )
-        links = "".join(f'<li><a href="{href}">{name}</a></li>' for href, name, _ in chapters)
-        book.writestr(
-            "OEBPS/nav.xhtml",
-            '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml" '
-            'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>Contents</title></head>'
-            f'<body><nav epub:type="toc"><ol>{links}</ol></nav></body></html>',
-        )
+        if nav:
+            links = "".join(f'<li><a href="{h}">{name}</a></li>' for h, name, _ in chapters)
+            book.writestr(
+                "OEBPS/nav.xhtml",
+                '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml" '
+                'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>Contents</title>'
+                f'</head><body><nav epub:type="toc"><ol>{links}</ol></nav></body></html>',
+            )
+        else:
+            points = "".join(
+                f'<navPoint id="p{n}"><navLabel><text>Part {n + 1}: {name}</text></navLabel>'
+                f'<content src="{href}"/></navPoint>'
+                for n, (href, name, _) in enumerate(chapters)
+            )
+            book.writestr(
+                "OEBPS/toc.ncx",
+                '<?xml version="1.0"?><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" '
+                f'version="2005-1"><navMap>{points}</navMap></ncx>',
+            )
         for href, name, body in reversed(chapters):
             book.writestr(
                 f"OEBPS/{href}",
