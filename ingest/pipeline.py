@@ -211,6 +211,8 @@ def process_content(
     except ItemSkippedError as exc:
         # Recorded under its code as a rejection until the `skipped` outcome exists.
         return _rejected(item, content.digest, [f"{exc.code}: {exc.reason}"]), 0.0, None
+    except IngestError as exc:  # e.g. a document parse over its time bound: try again later
+        return _failed(item, exc.stage or Stage.PROCESS.value, exc, exc.retryable), 0.0, None
     except Exception as exc:  # a bug must fail one item, not the batch
         return _failed(item, Stage.PROCESS.value, exc, retryable=False), 0.0, None
     _annotate(document, item, fetched, [str(w) for w in verdict.warnings])

@@ -59,7 +59,9 @@ class DocumentProcessor:
             reply = sandbox().run(self.kind, content.data, document_limits())
         except SandboxTimeout as exc:
             # Perhaps only a loaded machine: failed, so the next run tries again.
-            raise IngestError(str(exc), uri=uri, stage="process", processor_id=self.name) from exc
+            raise IngestError(
+                str(exc), uri=uri, stage="process", processor_id=self.name, retryable=True
+            ) from exc
         except SandboxCrash as exc:
             raise ContentValidationError(
                 str(exc), uri=uri, processor_id=self.name, details={"code": "parser-crashed"}

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from ingest.documents.limits import DocumentLimits
+from ingest.documents.limits import DocumentLimits, document_limits
 from ingest.documents.sandbox import Sandbox, SandboxTimeout
 from ingest.documents.word import extract_docx
 from ingest.models import Outcome
@@ -104,3 +104,15 @@ def test_sandbox_timeout_kills_the_child_and_the_next_parse_works() -> None:
         assert "ok" in box.run("docx", make_docx(), DocumentLimits())
     finally:
         box.stop()
+
+
+def test_a_parse_over_its_time_bound_fails_retryably(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INGEST_DOCUMENT_TIMEOUT_S", "0.001")
+    write = run("slow.docx", make_docx())
+    assert write.outcome is Outcome.FAILED
+    assert write.failure is not None
+    assert write.failure.retryable
+    assert write.failure.message == "parsing took longer than 0.001 s"
+    monkeypatch.setenv("INGEST_DOCUMENT_TIMEOUT_S", "30")
+    document_limits.cache_clear()
+    assert run("fine.docx", make_docx()).outcome is Outcome.NEW
