@@ -2,11 +2,16 @@
 total uncompressed size, compression ratio, unsafe member names, encrypted members, and the
 prolog of every XML member (no DTD in OOXML, no entity declaration anywhere: XXE and entity
 bombs are refused before a parser sees them). Also recognises an encrypted OOXML file (an
-OLE container holding an `EncryptedPackage`)."""
+OLE container holding an `EncryptedPackage`).
+
+zipfile never inflates a member past its declared size, and every parser reads through
+zipfile, so the declared sizes checked here bound what is decompressed. Nested archives
+(embedded workbooks, attachments) are never opened; their size counts in the total."""
 
 from __future__ import annotations
 
 import io
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -82,6 +87,8 @@ def _check_members(members: list[zipfile.ZipInfo], limits: DocumentLimits) -> li
         path = PurePosixPath(name.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or "\x00" in name:
             return [Problem("zip-unsafe-member", f"member name {name!r} leaves the package")]
+        if stat.S_ISLNK(member.external_attr >> 16):
+            return [Problem("zip-unsafe-member", f"member {name!r} is a symbolic link")]
         if name in seen:
             return [Problem("zip-unsafe-member", f"member {name!r} appears twice")]
         seen.add(name)

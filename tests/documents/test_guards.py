@@ -116,3 +116,16 @@ def test_a_parse_over_its_time_bound_fails_retryably(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("INGEST_DOCUMENT_TIMEOUT_S", "30")
     document_limits.cache_clear()
     assert run("fine.docx", make_docx()).outcome is Outcome.NEW
+
+
+def test_a_symlink_member_is_rejected() -> None:
+    source = zipfile.ZipFile(io.BytesIO(make_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        link = zipfile.ZipInfo("word/media/link.png")
+        link.external_attr = 0o120777 << 16
+        target.writestr(link, "/etc/passwd")
+    write = run("link.docx", out.getvalue())
+    assert write.errors == ["zip-unsafe-member: member 'word/media/link.png' is a symbolic link"]
