@@ -19,7 +19,6 @@ from functools import partial
 from .content_types import BINARY, is_document, sniff_content_type, sniff_document_type
 from .decoding import decode_bytes
 from .errors import (
-    ContentValidationError,
     IngestError,
     ItemGoneError,
     ItemSkippedError,
@@ -203,16 +202,14 @@ def process_content(
             return _rejected(item, content.digest, errors), validated - started, None
         document = processor_for(fetched.content_type).process(fetched, chunking)
     except ProcessingError as exc:
-        return _rejected(item, content.digest, [f"processing: {exc.reason}"]), 0.0, None
-    except ContentValidationError as exc:
-        # Found while parsing (an encrypted or corrupt document): rejected under its code.
-        code = exc.details.get("code", "invalid")
+        if exc.retryable:  # e.g. a document parse over its time bound: the next run retries
+            return _failed(item, Stage.PROCESS.value, exc, retryable=True), 0.0, None
+        # A code found while parsing (`encrypted`, `corrupt`...) names the rejection.
+        code = exc.details.get("code", "processing")
         return _rejected(item, content.digest, [f"{code}: {exc.reason}"]), 0.0, None
     except ItemSkippedError as exc:
         # Recorded under its code as a rejection until the `skipped` outcome exists.
         return _rejected(item, content.digest, [f"{exc.code}: {exc.reason}"]), 0.0, None
-    except IngestError as exc:  # e.g. a document parse over its time bound: try again later
-        return _failed(item, exc.stage or Stage.PROCESS.value, exc, exc.retryable), 0.0, None
     except Exception as exc:  # a bug must fail one item, not the batch
         return _failed(item, Stage.PROCESS.value, exc, retryable=False), 0.0, None
     _annotate(document, item, fetched, [str(w) for w in verdict.warnings])

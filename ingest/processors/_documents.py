@@ -13,7 +13,7 @@ from ..chunking import ChunkList, size_limits, split_text
 from ..documents.extraction import SKIP_CODES, Block, Extracted, Part
 from ..documents.limits import document_limits
 from ..documents.sandbox import SandboxCrash, SandboxTimeout, sandbox
-from ..errors import ContentValidationError, IngestError, ItemSkippedError
+from ..errors import ItemSkippedError, ProcessingError
 from ..models import FetchedContent, ProcessedDocument
 from ._common import build_document
 from .base import ChunkPolicy
@@ -53,17 +53,19 @@ class DocumentProcessor:
         return location
 
     def extract(self, content: FetchedContent) -> Extracted:
-        """The sandbox's parse of `content`, or the error its item ends with."""
+        """The sandbox's parse of `content`. Raises ProcessingError with the reason code in
+        `details["code"]` (retryable when the parse ran out of time), or ItemSkippedError."""
         uri = content.item.uri
         try:
             reply = sandbox().run(self.kind, content.data, document_limits())
         except SandboxTimeout as exc:
             # Perhaps only a loaded machine: failed, so the next run tries again.
-            raise IngestError(
-                str(exc), uri=uri, stage="process", processor_id=self.name, retryable=True
-            ) from exc
+            raise ProcessingError(
+                str(exc), uri=uri, processor_id=self.name, retryable=True,
+                details={"code": "parse-timeout"},
+            ) from exc  # fmt: skip
         except SandboxCrash as exc:
-            raise ContentValidationError(
+            raise ProcessingError(
                 str(exc), uri=uri, processor_id=self.name, details={"code": "parser-crashed"}
             ) from exc
         if "ok" in reply:
@@ -71,9 +73,7 @@ class DocumentProcessor:
         code, message = reply["error"]["code"], reply["error"]["message"]
         if code in SKIP_CODES:
             raise ItemSkippedError(message, code=code, uri=uri, processor_id=self.name)
-        raise ContentValidationError(
-            message, uri=uri, processor_id=self.name, details={"code": code}
-        )
+        raise ProcessingError(message, uri=uri, processor_id=self.name, details={"code": code})
 
 
 def _part_text(part: Part) -> str:
