@@ -136,28 +136,6 @@ def guess_content_type(name: str) -> str | None:
     return _BY_NAME.get(path.stem.lower()) if not suffix else None
 
 
-def sniff_content_type(head: str, guessed: str | None) -> str:
-    """Refine a guess with the start of the decoded text (shebangs, markup, JSON)."""
-    stripped = head.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("#!"):
-        first = stripped.split("\n", 1)[0]
-        words = first[2:].replace("/usr/bin/env", " ").split()
-        if words:
-            interpreter = PurePosixPath(words[0]).name.rstrip("0123456789.")
-            if interpreter in _SHEBANGS:
-                return _SHEBANGS[interpreter]
-    if guessed is not None:
-        return guessed
-    lowered = stripped[:512].lower()
-    if lowered.startswith(("<!doctype html", "<html")):
-        return HTML
-    if lowered.startswith("<?xml"):
-        return XML
-    if stripped[:1] in "{[" and stripped.rstrip()[-1:] in "}]":
-        return JSON
-    return TEXT
-
-
 def sniff_document_type(data: bytes, guessed: str | None) -> str | None:
     """The document type the bytes are, whatever the name says: `%PDF-` at the start, a
     zip holding `[Content_Types].xml` (DOCX, PPTX, XLSX by their main part) or an EPUB
@@ -189,6 +167,28 @@ def sniff_document_type(data: bytes, guessed: str | None) -> str | None:
 
 def is_document(content_type: str) -> bool:
     return content_type in DOCUMENT_TYPES
+
+
+def sniff_content_type(head: str, guessed: str | None) -> str:
+    """Refine a guess with the start of the decoded text (shebangs, markup, JSON)."""
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("#!"):
+        first = stripped.split("\n", 1)[0]
+        words = first[2:].replace("/usr/bin/env", " ").split()
+        if words:
+            interpreter = PurePosixPath(words[0]).name.rstrip("0123456789.")
+            if interpreter in _SHEBANGS:
+                return _SHEBANGS[interpreter]
+    if guessed is not None:
+        return guessed
+    lowered = stripped[:512].lower()
+    if lowered.startswith(("<!doctype html", "<html")):
+        return HTML
+    if lowered.startswith("<?xml"):
+        return XML
+    if stripped[:1] in "{[" and stripped.rstrip()[-1:] in "}]":
+        return JSON
+    return TEXT
 
 
 def language_of(content_type: str) -> str | None:
