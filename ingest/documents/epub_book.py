@@ -73,10 +73,8 @@ def _package_path(book: zipfile.ZipFile) -> str:
 
 
 def _xml(book: zipfile.ZipFile, name: str) -> Any:
-    try:
-        raw = book.read(name)
-    except KeyError:
-        raise
+    """The parsed member `name` (KeyError when it is missing), entities refused."""
+    raw = book.read(name)
     try:
         return ElementTree.fromstring(raw, forbid_dtd=False, forbid_entities=True)
     except ElementTree.ParseError as exc:
