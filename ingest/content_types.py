@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import PurePosixPath
 
 TEXT = "text/plain"
@@ -11,6 +13,16 @@ JSON = "application/json"
 CSV = "text/csv"
 XML = "application/xml"
 BINARY = "application/octet-stream"
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EPUB = "application/epub+zip"
+#: Binary document formats: they reach their processors as bytes, never decoded.
+DOCUMENT_TYPES: tuple[str, ...] = (PDF, DOCX, PPTX, XLSX, EPUB)
+OOXML_TYPES: tuple[str, ...] = (DOCX, PPTX, XLSX)
+#: An OLE compound file: legacy Office, or an encrypted OOXML package ("EncryptedPackage").
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 #: content type -> language name, for every source-code type we know.
 CODE_LANGUAGES: dict[str, str] = {
@@ -83,7 +95,17 @@ _BY_SUFFIX: dict[str, str] = {
     ".yaml": "application/yaml",
     ".yml": "application/yaml",
     ".toml": "application/toml",
+    ".pdf": PDF,
+    ".docx": DOCX,
+    ".docm": DOCX,
+    ".pptx": PPTX,
+    ".pptm": PPTX,
+    ".xlsx": XLSX,
+    ".xlsm": XLSX,
+    ".epub": EPUB,
 }
+
+_OOXML_PARTS = (("word/", DOCX), ("ppt/", PPTX), ("xl/", XLSX))
 
 _BY_NAME: dict[str, str] = {
     "readme": TEXT,
@@ -112,6 +134,39 @@ def guess_content_type(name: str) -> str | None:
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     return _BY_NAME.get(path.stem.lower()) if not suffix else None
+
+
+def sniff_document_type(data: bytes, guessed: str | None) -> str | None:
+    """The document type the bytes are, whatever the name says: `%PDF-` at the start, a
+    zip holding `[Content_Types].xml` (DOCX, PPTX, XLSX by their main part) or an EPUB
+    `mimetype`; an OLE container named as OOXML keeps its name (an encrypted package, which
+    its validator reports). None when the bytes are no document format."""
+    if data.startswith(b"%PDF-") or (guessed == PDF and b"%PDF-" in data[:1024]):
+        # Readers accept junk before the header; a text that only mentions it stays text.
+        return PDF
+    if data.startswith(OLE_MAGIC):
+        return guessed if guessed in OOXML_TYPES else None
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        names = package.namelist()
+        if "mimetype" in names and package.getinfo("mimetype").file_size < 64:
+            if package.read("mimetype").strip() == EPUB.encode():
+                return EPUB
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError):
+        # A damaged package still goes to the processor its name promises, to be rejected
+        # with the reason.
+        return guessed if guessed in DOCUMENT_TYPES and guessed != PDF else None
+    if "[Content_Types].xml" in names:
+        for prefix, content_type in _OOXML_PARTS:
+            if any(name.startswith(prefix) for name in names):
+                return content_type
+    return guessed if guessed in (EPUB, *OOXML_TYPES) else None
+
+
+def is_document(content_type: str) -> bool:
+    return content_type in DOCUMENT_TYPES
 
 
 def sniff_content_type(head: str, guessed: str | None) -> str:

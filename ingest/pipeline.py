@@ -16,9 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
-from .content_types import BINARY, sniff_content_type
+from .content_types import BINARY, is_document, sniff_content_type, sniff_document_type
 from .decoding import decode_bytes
-from .errors import IngestError, ItemGoneError, ItemTooLargeError, ProcessingError
+from .errors import (
+    IngestError,
+    ItemGoneError,
+    ItemSkippedError,
+    ItemTooLargeError,
+    ProcessingError,
+)
 from .models import (
     BatchResult,
     Failure,
@@ -187,7 +193,7 @@ def process_content(
     item = content.item
     try:
         fetched = _decode(item, content.data, content.digest)
-        if fetched.text is None:
+        if fetched.text is None and not is_document(fetched.content_type):
             return _rejected(item, content.digest, [_undecodable_reason(fetched)]), 0.0, None
         verdict = validate(fetched, validation)
         validated = time.perf_counter()
@@ -196,7 +202,14 @@ def process_content(
             return _rejected(item, content.digest, errors), validated - started, None
         document = processor_for(fetched.content_type).process(fetched, chunking)
     except ProcessingError as exc:
-        return _rejected(item, content.digest, [f"processing: {exc.reason}"]), 0.0, None
+        if exc.retryable:  # e.g. a document parse over its time bound: the next run retries
+            return _failed(item, Stage.PROCESS.value, exc, retryable=True), 0.0, None
+        # A code found while parsing (`encrypted`, `corrupt`...) names the rejection.
+        code = exc.details.get("code", "processing")
+        return _rejected(item, content.digest, [f"{code}: {exc.reason}"]), 0.0, None
+    except ItemSkippedError as exc:
+        # Recorded under its code as a rejection until the `skipped` outcome exists.
+        return _rejected(item, content.digest, [f"{exc.code}: {exc.reason}"]), 0.0, None
     except Exception as exc:  # a bug must fail one item, not the batch
         return _failed(item, Stage.PROCESS.value, exc, retryable=False), 0.0, None
     _annotate(document, item, fetched, [str(w) for w in verdict.warnings])
@@ -211,6 +224,11 @@ def process_content(
 
 
 def _decode(item: SourceItem, data: bytes, digest: str) -> FetchedContent:
+    document_type = sniff_document_type(data, item.content_type)
+    if document_type is not None:
+        return FetchedContent(
+            item=item, data=data, content_type=document_type, content_hash=digest, is_binary=True
+        )
     decoded = decode_bytes(data)
     if decoded.text is None:
         content_type = BINARY if decoded.is_binary else (item.content_type or BINARY)

@@ -9,10 +9,15 @@ from ..registry import Registry
 from .base import ChunkPolicy, Processor
 from .code import CodeProcessor, PythonProcessor
 from .csv_data import CsvProcessor
+from .epub import EpubProcessor
+from .excel import XlsxProcessor
 from .html import HtmlProcessor
 from .json_data import JsonProcessor
 from .markdown import MarkdownProcessor
+from .pdf import PdfProcessor
+from .powerpoint import PptxProcessor
 from .text import TextProcessor
+from .word import DocxProcessor
 from .xml_data import XmlProcessor
 
 __all__ = ["ChunkPolicy", "Processor", "pipeline_version", "processor_for", "processors"]
@@ -27,6 +32,11 @@ for _processor in (
     CsvProcessor(),
     XmlProcessor(),
     HtmlProcessor(),
+    PdfProcessor(),
+    DocxProcessor(),
+    PptxProcessor(),
+    XlsxProcessor(),
+    EpubProcessor(),
 ):
     processors.register(_processor)
 

@@ -14,6 +14,7 @@ from ..registry import Registry
 from .base import Validator
 from .csv_data import CsvValidator
 from .custom import Check, load_rules
+from .documents import DocumentValidator
 from .json_data import JsonValidator
 from .markdown import MarkdownValidator
 from .policy import PolicyAware, PolicyValidator, ValidationPolicy
@@ -42,6 +43,7 @@ validators.register(PythonValidator())
 validators.register(JsonValidator())
 validators.register(XmlValidator())
 validators.register(CsvValidator())
+validators.register(DocumentValidator())
 
 # Structured-syntax suffixes (RFC 6839): application/ld+json is JSON, image/svg+xml is XML.
 _SUFFIXES = (("+json", JSON), ("+xml", XML))

@@ -39,7 +39,8 @@ counts items without an outcome or reported stored but missing; *secrets leaked*
 planted sentinels (URL user info, cookies, a file outside the root) found in anything a
 run wrote (store, results, report, output) or credentials sent. Times are wall seconds
 on a shared 2-core machine; peak memory is tracemalloc's peak (web fetch cases) or the
-growth of the resident set (filesystem, crawl and flow cases). A known failure is a
+growth of the resident set (filesystem, crawl and flow cases; with the parser child
+process for documents). A known failure is a
 product bug the case shows, reported with a reproducer; it counts as not handled.
 
 """

@@ -15,12 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.content_types import DOCX, EPUB, PDF, PPTX, XLSX, is_document
 from ingest.decoding import decode_bytes
-from ingest.errors import ProcessingError
+from ingest.errors import IngestError, ItemSkippedError, ProcessingError
 from ingest.models import FetchedContent, SourceItem, content_hash
 from ingest.processors import ChunkPolicy, processors
 from ingest.validators import ValidationPolicy, validate, validators
 from tests.hostile.cases import Case, Expect, record, register
+from tests.support.documents import PDF_PAGES, make_docx, make_epub, make_pdf, make_pptx, make_xlsx
 
 EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "50"))
 settings.register_profile(
@@ -45,6 +47,17 @@ SEEDS: dict[str, bytes] = {
     "application/xml": b'<?xml version="1.0"?><r a="1"><c>t</c><c/></r>',
     "text/x-python": b"class A:\n    def f(self, x):\n        return [y for y in x]\n",
 }
+#: Documents are fuzzed from a real small file of their type (mutated, the zip or PDF
+#: structure mostly breaks: every break must end in a clear refusal).
+SEEDS.update(
+    {
+        PDF: make_pdf(PDF_PAGES[:2], table=None),
+        DOCX: make_docx(),
+        PPTX: make_pptx(),
+        XLSX: make_xlsx(),
+        EPUB: make_epub(),
+    }
+)
 
 
 def _content_types() -> list[tuple[str, str]]:
@@ -143,12 +156,12 @@ def test_fuzz_component(component: str, content_type: str) -> None:
                 verdict = validate(content, policy)
                 crashed = [i for i in verdict.errors if i.code == "validator-crashed"]
                 assert not crashed, crashed[0].message
-            elif content.text is not None:
+            elif content.text is not None or is_document(content_type):
                 processor = processors.get(name)
                 try:
                     document = processor.process(content, SMALL)
-                except ProcessingError as exc:
-                    refused: ProcessingError | None = exc
+                except (ProcessingError, ItemSkippedError) as exc:
+                    refused: IngestError | None = exc
                 else:
                     refused = None
                 if refused is not None:

@@ -336,7 +336,7 @@ def test_sample_corpus_is_listed_as_its_readme_says() -> None:
     corpus = Path(__file__).resolve().parents[2] / "samples" / "corpus"
     found = items(corpus)
     listed = {item.path for item in found}
-    assert len(found) == 47
+    assert len(found) == 54
     assert all(item.problem is None for item in found)
     assert "build/site-bundle.txt" not in listed
     assert ".env.example" not in listed

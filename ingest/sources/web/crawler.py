@@ -11,6 +11,7 @@ from types import TracebackType
 
 import httpx
 
+from ...content_types import DOCUMENT_TYPES
 from ...decoding import looks_binary
 from ...errors import AuthenticationError, SourceAccessError
 from .addresses import AddressGuard
@@ -51,6 +52,16 @@ KEPT_HEADERS = (
 )
 _TEXTUAL_TYPES = ("text/", "application/xhtml+xml", "application/xml", "application/json")
 _ROBOTS_REDIRECTS = 5
+#: Pages first, then the documents the processors read (PDF, OOXML, EPUB), then anything.
+ACCEPT = ",".join(
+    [
+        "text/html",
+        "application/xhtml+xml",
+        "application/xml;q=0.9",
+        *(f"{content_type};q=0.9" for content_type in DOCUMENT_TYPES),
+        "*/*;q=0.8",
+    ]
+)
 
 
 def web_fingerprint(etag: str | None, last_modified: str | None) -> str | None:
@@ -164,7 +175,7 @@ def build_client(
         headers={
             "User-Agent": config.user_agent,
             "Accept-Encoding": ACCEPT_ENCODING,
-            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept": ACCEPT,
         },
     )
 
