@@ -34,7 +34,8 @@ def test_unknown_non_text_type_is_a_processing_error():
 
 def test_processors_declare_name_version_and_types():
     assert processors.names() == [
-        "code", "csv", "html", "json", "markdown", "python", "text", "xml"
+        "code", "csv", "docx", "epub", "html", "json", "markdown", "pdf", "pptx", "python",
+        "text", "xlsx", "xml",
     ]  # fmt: skip
     for name in processors.names():
         processor = processors.get(name)
