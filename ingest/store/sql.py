@@ -331,6 +331,7 @@ class SqlStore(Store):
             if w.outcome is Outcome.UNCHANGED or (w.outcome in _DOCUMENTED and w.document is None)
         ]
         rejected = [w for w in states.values() if w.outcome is Outcome.REJECTED]
+        skipped = [w for w in states.values() if w.outcome is Outcome.SKIPPED]
         deleted = [w for w in states.values() if w.outcome is Outcome.DELETED]
 
         def rows(group: list[ItemWrite], **fixed: Any) -> list[dict[str, Any]]:
@@ -370,6 +371,11 @@ class SqlStore(Store):
                 )
             if rejected:
                 conn.execute(self._upsert(items, key, _ITEM_COLUMNS), rows(rejected))
+            if skipped:
+                # The source now holds nothing to ingest there (emptied, grown over the
+                # cap, now an image): a document from an earlier run is tombstoned.
+                conn.execute(self._upsert(items, key, _ITEM_COLUMNS), rows(skipped))
+                self._tombstone_documents(conn, source_id, [w.uri for w in skipped], now)
             if deleted:
                 conn.execute(self._upsert(items, key, _STATE_COLUMNS), rows(deleted, deleted=True))
                 self._tombstone_documents(conn, source_id, [w.uri for w in deleted], now)
