@@ -70,6 +70,24 @@ def test_ingest_fs_on_a_typical_repository_then_again_reads_no_skipped_file(
         "bad-utf8.txt",
     }
 
+    status = ingest("status", report["run_id"], "--json", env=cli_env, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr[-3000:]
+    shown = json.loads(status.stdout)
+    assert shown["counts"]["skipped"] == 9
+    assert shown["skipped_by_reason"] == {
+        "unsupported-type": 4,
+        "empty": 3,
+        "binary": 1,
+        "too-large": 1,
+    }
+    human = ingest("status", report["run_id"], env=cli_env, cwd=tmp_path)
+    assert "skipped 9" in human.stdout
+    assert "skipped by reason: unsupported-type 4, empty 3, binary 1, too-large 1" in human.stdout
+    listed = ingest("runs", "--json", env=cli_env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    [row] = [row for row in json.loads(listed.stdout) if row["id"] == report["run_id"]]
+    assert "new 4, skipped 9, rejected 3" in row["message"]
+
     # Files read once and skipped get other bytes of the same size and mtime: a run that
     # read them again would ingest them as new documents.
     _swap_keeping_fingerprint(root / "data" / "blob", b"# Now text\n".ljust(2048, b"x"))
