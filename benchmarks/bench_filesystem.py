@@ -152,7 +152,7 @@ def flow_run(
         "seconds": report["duration_s"],
         "cpu_s": cpu,
         "child_cpu_s": child_cpu,
-        **{name: counts[name] for name in ("new", "updated", "unchanged", "rejected", "failed")},
+        **{name: counts[name] for name in ("new", "updated", "unchanged", "skipped", "rejected", "failed")},
         "fetched": phases.get("fetch", {}).get("items", 0),
         "processed": phases.get("process", {}).get("items", 0),
     }
