@@ -156,7 +156,16 @@ def is_current(item: SourceItem, state: StoredState | None) -> bool:
         and not state.deleted
         and item.fingerprint is not None
         and state.fingerprint == item.fingerprint
+        and not _skip_lifted(item, state)
     )
+
+
+def _skip_lifted(item: SourceItem, state: StoredState) -> bool:
+    """A file skipped for what discovery saw (over the size cap, a symlink out of the root)
+    that discovery now takes: the cap was raised or the symlink allowed."""
+    if state.outcome is not Outcome.SKIPPED or item.problem_code is not None or _from_web(item):
+        return False
+    return bool(state.errors) and state.errors[0].partition(":")[0] in SKIPPED_PROBLEMS
 
 
 def _take_item(

@@ -122,6 +122,25 @@ def test_skipped_items_are_not_read_again_until_they_change(
     assert third.counts.updated == 1, "a skipped item that changed is read and ingested"
 
 
+def test_raising_the_size_cap_takes_a_file_skipped_as_too_large(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "big.md").write_text("# Big\n\n" + "word " * 1000)
+    (root / "small.md").write_text("# Small\n\nText.\n")
+    capped = FilesystemSource(FilesystemSourceConfig(root=root, max_file_size=1024))
+    first, _ = _run(capped, store, "capped")
+    assert [(s.uri.rsplit("/", 1)[-1], s.code) for s in first.skipped] == [("big.md", "too-large")]
+    again, _ = _run(capped, store, "capped-again")
+    assert again.counts.unchanged == 2, "the same cap: still skipped, not read"
+
+    raised = FilesystemSource(FilesystemSourceConfig(root=root, max_file_size=1 << 20))
+    third, _ = _run(raised, store, "raised")
+    assert (third.counts.updated, third.counts.unchanged) == (1, 1)
+    assert {r.uri.rsplit("/", 1)[-1] for r in store.iter_export()} == {"big.md", "small.md"}
+
+
 def test_a_skipped_item_that_had_a_document_leaves_the_export(
     tmp_path: Path, store: SqlStore
 ) -> None:

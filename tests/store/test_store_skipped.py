@@ -151,3 +151,19 @@ def test_a_migrated_skipped_item_is_current_for_the_next_run(v1_store: str) -> N
     item = SourceItem(source_id=SOURCE, uri=state.uri, fingerprint=state.fingerprint)
     assert state.outcome is Outcome.SKIPPED
     assert is_current(item, state)
+
+
+def test_a_skipped_item_keeps_its_outcome_and_code_when_unchanged(
+    store_url: str, make_write: MakeWrite
+) -> None:
+    uri, entry = "file:///r/logo.png", "unsupported-type: image/png by its name"
+    with open_store(store_url) as store:
+        job = store.begin_job(SOURCE, "k")
+        store.write_batch(SOURCE, job, "r1", [make_write(uri, Outcome.SKIPPED, errors=[entry])])
+        store.write_batch(
+            SOURCE, job, "r2", [make_write(uri, Outcome.UNCHANGED, content_hash=None)]
+        )
+        [state] = store.lookup(SOURCE, [uri]).values()
+        assert (state.outcome, state.errors) == (Outcome.SKIPPED, [entry])
+        assert list(store.iter_export(include_deleted=True)) == []
+        assert store.check() == []
