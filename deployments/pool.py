@@ -79,15 +79,6 @@ def ensure_work_pool(name: str = POOL_NAME, *, concurrency_limit: int | None = N
     return asyncio.run(aensure_work_pool(name, concurrency_limit=concurrency_limit))
 
 
-async def aqueue_priorities(name: str = POOL_NAME) -> dict[str, int]:
-    """The pool's queues and their priorities, as the server has them."""
-    from prefect.client.orchestration import get_client
-
-    async with get_client() as client:
-        queues = await client.read_work_queues(work_pool_name=name)
-    return {queue.name: queue.priority for queue in queues}
-
-
 if __name__ == "__main__":
     pool = ensure_work_pool()
     print(f"work pool {pool.name!r} ({pool.type}) with queues {', '.join(QUEUES)}")

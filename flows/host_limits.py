@@ -41,16 +41,14 @@ from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitUpdate,
 )
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
-from prefect.concurrency._asyncio import (
-    aacquire_concurrency_slots_with_lease,
-    arelease_concurrency_slots_with_lease,
-)
 from prefect.concurrency.asyncio import rate_limit
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import get_current_settings
 from prefect.variables import Variable
 
 from ingest.sources.web import WebSourceConfig
+
+from .adapters._prefect_compat import acquire_slots_with_lease, release_slots_with_lease
 
 RATE_PREFIX = "ingest-web-rate:"
 RATE_CHUNK_SECONDS = 0.5
@@ -108,7 +106,7 @@ class LeaseLedger:
         stale: list[str] = [str(lease_id) for lease_id in left] if isinstance(left, list) else []
         for lease_id in stale:
             try:
-                await arelease_concurrency_slots_with_lease(UUID(lease_id))
+                await release_slots_with_lease(UUID(lease_id))
             except Exception:  # noqa: BLE001, S112 - expired or revoked already
                 continue
         if left is not None:
@@ -220,14 +218,13 @@ class PrefectHostLimits:
             if time.monotonic() - lease.taken < self._hold_seconds:
                 return lease
             await self._release(lease)
-        response = await aacquire_concurrency_slots_with_lease(
-            names=[CONCURRENCY_PREFIX + key],
+        lease_id = await acquire_slots_with_lease(
+            CONCURRENCY_PREFIX + key,
             slots=1,
-            lease_duration=self._lease_seconds,
+            lease_seconds=self._lease_seconds,
             holder=self._holder,
-            suppress_warnings=True,
         )
-        lease = _Lease(id=response.lease_id if response.limits else None, taken=time.monotonic())
+        lease = _Lease(id=lease_id, taken=time.monotonic())
         if lease.id is not None and self._ledger is not None:
             await self._ledger.hold(lease.id)
         return lease
@@ -256,7 +253,7 @@ class PrefectHostLimits:
         if lease.id is None:
             return
         # Shielded: a crawl being cancelled still gives its slot back.
-        await asyncio.shield(arelease_concurrency_slots_with_lease(lease.id))
+        await asyncio.shield(release_slots_with_lease(lease.id))
         if self._ledger is not None:
             await asyncio.shield(self._ledger.drop(lease.id))
 

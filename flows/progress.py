@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -27,6 +26,9 @@ from prefect.events import emit_event
 
 from ingest.models import Failure, Rejection, RunReport
 from ingest.progress import ProgressSnapshot, format_duration
+from ingest.redact import redact_url
+
+from .adapters._prefect_compat import call_sync
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +38,8 @@ RUN_COMPLETED_EVENT = "ingest.run.completed"
 RUN_FAILED_EVENT = "ingest.run.failed"
 
 _MESSAGE_LIMIT = 500
-_SECRET_PARAM = re.compile(
-    r"(?:^|[-_.])(?:pass(?:word|wd)?|pwd|secret|token|api[-_]?key|apikey|key|sig|signature"
-    r"|auth|authorization|credentials?|session(?:id)?|code)$",
-    re.IGNORECASE,
-)
+#: Starts a progress description while the run's share is unknown (discovery runs).
+DISCOVERING = "discovering"
 
 
 def artifact_key(text: str) -> str:
@@ -51,20 +50,7 @@ def artifact_key(text: str) -> str:
 
 def safe_uri(uri: str) -> str:
     """The uri without user info, and with secret-looking query values masked."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return uri
-    if not parts.scheme or not parts.netloc:
-        return uri
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        masked = [(name, "***" if _SECRET_PARAM.search(name) else value) for name, value in pairs]
-        if masked != pairs:
-            query = urlencode(masked, safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return redact_url(uri)
 
 
 def _short(message: str) -> str:
@@ -97,11 +83,10 @@ class PrefectProgressListener:
             logger.warning("no flow run: the progress artifact %r is not created", self.key)
             return
         try:
-            # _sync: the sync API even when the flow is async (un-awaited, it does nothing)
             self.artifact_id = cast(
                 UUID,
-                create_progress_artifact(  # type: ignore[call-arg]
-                    progress=0.0, key=self.key, description="starting", _sync=True
+                call_sync(
+                    create_progress_artifact, progress=0.0, key=self.key, description="starting"
                 ),
             )
         except Exception:
@@ -115,17 +100,22 @@ class PrefectProgressListener:
     def __call__(self, snapshot: ProgressSnapshot) -> None:
         if self.artifact_id is None:
             return
-        if snapshot.finished:
-            percent = 100.0
-        else:
-            percent = round(100.0 * (snapshot.fraction or 0.0), 1)
+        # No share is known while discovery runs: 0%, and a description that says so
+        # (`ingest status` then shows counts without a percentage); a stopped run
+        # keeps its real share, not 100%.
+        percent = round(100.0 * (snapshot.fraction or 0.0), 1)
         description = snapshot.describe()
+        if snapshot.fraction is None:
+            description = f"{DISCOVERING}: {description}"
         now = self._clock()
         if not snapshot.finished:
             if now - self._last_at < self._min_interval or self._last == (percent, description):
                 return
-        update_progress_artifact(  # type: ignore[call-arg]
-            self.artifact_id, percent, description=description, _sync=True
+        call_sync(
+            update_progress_artifact,
+            artifact_id=self.artifact_id,
+            progress=percent,
+            description=description,
         )
         self._last_at = now
         self._last = (percent, description)
@@ -271,7 +261,7 @@ def _safely(what: str, create: Callable[..., Any], **kwargs: Any) -> UUID | None
     """Create an artifact with the sync API (even in an async flow); a refusal is
     logged, never raised: the run's outcome does not depend on its report."""
     try:
-        return cast(UUID, create(**kwargs, _sync=True))
+        return cast(UUID, call_sync(create, **kwargs))
     except Exception:
         logger.warning("could not create the %s", what, exc_info=True)
         return None

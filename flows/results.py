@@ -11,12 +11,13 @@ import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from ingest.errors import ConfigurationError
+from ingest.redact import has_secret, redact_url
 
-from .progress import safe_uri
+from .adapters._prefect_compat import saved_block_id
 
 if TYPE_CHECKING:
     from prefect.filesystems import WritableFileSystem
@@ -28,20 +29,12 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 def describe(location: str) -> str:
     """The location for logs, messages and reports: no user info, secret-looking query
     values masked."""
-    return location if location.startswith(BLOCK_PREFIX) else safe_uri(location)
+    return location if location.startswith(BLOCK_PREFIX) else redact_url(location)
 
 
 def has_credentials(location: str) -> bool:
     """True when the URL carries a password or a secret-looking query value."""
-    if not _URL.match(location):
-        return False
-    parts = urlsplit(location)
-    if parts.password is not None:
-        return True
-    if not parts.netloc:
-        return False
-    without_user = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-    return safe_uri(location) != without_user
+    return bool(_URL.match(location)) and has_secret(location)
 
 
 def resolve_storage(location: str) -> WritableFileSystem | Path:
@@ -55,7 +48,7 @@ def resolve_storage(location: str) -> WritableFileSystem | Path:
     fsspec URL, kept as a `RemoteFileSystem` block named after the URL.
     """
     storage = check_storage(location)
-    if isinstance(storage, Path) or storage._block_document_id is not None:
+    if isinstance(storage, Path) or saved_block_id(storage) is not None:
         return storage
     name = "ingest-results-" + hashlib.sha256(location.strip().encode()).hexdigest()[:16]
     storage.save(name, overwrite=True)

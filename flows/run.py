@@ -105,11 +105,6 @@ def job_key(**shaping: Any) -> str:
     return hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def batch_result(state: State[Any], items: list[SourceItem], logger: Any) -> BatchResult:
-    """The result of a finished batch task, whatever its state."""
-    return result_of(state.result(raise_on_failure=False), items, logger)
-
-
 def result_of(value: object, items: list[SourceItem], logger: Any) -> BatchResult:
     """A batch task's result from the value its final state holds."""
     if isinstance(value, BatchResult):

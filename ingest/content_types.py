@@ -187,10 +187,3 @@ def sniff_content_type(head: str, guessed: str | None) -> str:
         return JSON
     return TEXT
 
-
-def language_of(content_type: str) -> str | None:
-    return CODE_LANGUAGES.get(content_type)
-
-
-def is_code(content_type: str) -> bool:
-    return content_type in CODE_LANGUAGES

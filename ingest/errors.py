@@ -5,7 +5,6 @@
     ├── SourceAccessError        an item or a source cannot be listed or read
     │   ├── ItemTooLargeError    the item is over the size cap
     │   └── ItemGoneError        the item no longer exists (vanished file, HTTP 404/410)
-    ├── ContentValidationError   content is not acceptable (the item is rejected)
     ├── ItemSkippedError         not ingested by policy or by type (the item is skipped)
     ├── ProcessingError          a processor could not turn content into a document
     ├── StoreError               the store could not read or write
@@ -98,12 +97,6 @@ class ItemTooLargeError(SourceAccessError):
 
 class ItemGoneError(SourceAccessError):
     """The item no longer exists at the source: a stored copy is tombstoned."""
-
-
-class ContentValidationError(IngestError):
-    """The content is not acceptable; the item is rejected, not failed."""
-
-    default_stage = "validate"
 
 
 class ItemSkippedError(IngestError):

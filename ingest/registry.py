@@ -54,7 +54,9 @@ class Registry(Generic[T]):
                 return list(self._by_type[key])
         return []
 
-    def first_for_type(self, content_type: str) -> T | None:
+    def latest_for_type(self, content_type: str) -> T | None:
+        """The component registered last for the type, so a plug-in (loaded after the
+        built-ins) overrides a built-in of the same type."""
         found = self.for_type(content_type)
         return found[-1] if found else None
 
@@ -84,7 +86,9 @@ class Registry(Generic[T]):
             try:
                 factory = ep.load()
                 self.register(factory())
-            except Exception as exc:  # a broken plug-in must not break every run
+            except Exception as exc:
+                # Refused up front, by name: a plug-in that half-loaded would change
+                # output silently.
                 raise ConfigurationError(
                     f"plug-in {ep.name!r} in {self.group} failed to load: {exc}"
                 ) from exc

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from flows.adapters._prefect_compat import saved_block_id
 from tests.conftest import REPO_ROOT
 from tests.test_flow_filesystem import CountingBatches, run_flow, write_files
 
@@ -120,7 +121,7 @@ def test_locations_become_what_prefect_takes_without_saving_anything(tmp_path: P
     remote = check_storage("memory://bucket/results")
     assert isinstance(remote, RemoteFileSystem)
     assert remote.basepath == "memory://bucket/results"
-    assert remote._block_document_id is None
+    assert saved_block_id(remote) is None
     with pytest.raises(ConfigurationError, match="no fsspec filesystem for 'nosuchfs'"):
         check_storage("nosuchfs://bucket/results")
     with pytest.raises(ConfigurationError, match="expected block:TYPE/NAME"):
@@ -156,8 +157,8 @@ def test_an_fsspec_url_is_kept_as_a_saved_remote_file_system_block(prefect_api: 
     first = resolve_storage("memory://ingest-tests/results")
     again = resolve_storage("memory://ingest-tests/results")
     assert isinstance(first, RemoteFileSystem)
-    assert first._block_document_id is not None, "Prefect reads results back by block id"
-    assert again._block_document_id == first._block_document_id
+    assert saved_block_id(first) is not None, "Prefect reads results back by block id"
+    assert saved_block_id(again) == saved_block_id(first)
     loaded = RemoteFileSystem.load(first._block_document_name)
     assert loaded.basepath == "memory://ingest-tests/results"
 

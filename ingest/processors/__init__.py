@@ -33,7 +33,7 @@ for _processor in (
 
 def processor_for(content_type: str) -> Processor:
     """The processor for `content_type` (exact type, then `text/*`, then `*/*`)."""
-    found = processors.first_for_type(content_type)
+    found = processors.latest_for_type(content_type)
     if found is None:
         raise ProcessingError(f"no processor for content type {content_type!r}")
     return found

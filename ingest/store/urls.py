@@ -13,14 +13,12 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..errors import ConfigurationError
+from ..redact import MASK, redact_url
 from ..settings import data_dir
 
 DB_NAME = "ingest.db"
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-# Greedy up to the last "@" so that a password holding an unescaped "@" is hidden whole.
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):.*@", re.DOTALL)
-_QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd|sslpassword)=)[^&#]*", re.IGNORECASE)
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
 _POSTGRES_DRIVERS = {"postgresql", "postgres"}
 _POSTGRES_SYNC_DRIVERS = {"psycopg", "psycopg2"}
@@ -58,7 +56,7 @@ class StoreLocation:
         """`text` with every password of this location replaced by ***."""
         forms = {form for s in self.secrets for form in (s, quote(s, safe=""), quote_plus(s))}
         for secret in sorted(forms, key=len, reverse=True):
-            text = text.replace(secret, "***")
+            text = text.replace(secret, MASK)
         return text
 
     def __repr__(self) -> str:
@@ -77,8 +75,7 @@ def default_store_path() -> Path:
 def redact(url: str | URL) -> str:
     """The URL with any password replaced by ***, for messages and logs."""
     text = url.render_as_string(hide_password=True) if isinstance(url, URL) else url
-    text = _USERINFO.sub(r"\1:***@", text)
-    return _QUERY_SECRET.sub(r"\1***", text)
+    return redact_url(text, keep_user=True)
 
 
 def split_password(url: str) -> tuple[str, str | None]:

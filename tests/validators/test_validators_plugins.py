@@ -91,7 +91,7 @@ def test_entry_point_validator_rejects_in_a_batch(
 def test_entry_point_processor_is_found_and_used(plugin_site: Path) -> None:
     fresh: Registry[Processor] = Registry(processors.group)
     assert PROCESSOR in fresh.names()
-    shout = fresh.first_for_type(SHOUT_TYPE)
+    shout = fresh.latest_for_type(SHOUT_TYPE)
     assert shout is not None
     assert shout.name == PROCESSOR
     doc = shout.process(content("HELLO THERE", SHOUT_TYPE, "a.shout"), ChunkPolicy())

@@ -57,9 +57,6 @@ class HostLimiter:
         state = self._get(host)
         state.next_start = max(state.next_start, time.monotonic() + seconds)
 
-    def delay_of(self, host: str) -> float:
-        return self._get(host).delay
-
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         state = self._get(host)

@@ -1,13 +1,5 @@
-"""Progress of a run by phase (counts, totals, rates, ETA) and its delivery to listeners.
-
-`ProgressReporter` is cheap to update from any thread; listeners (the CLI bar, the
-Prefect progress artifact, a caller's callback) receive immutable
-`ProgressSnapshot`s from one background thread, at most `max_rate_hz` times a
-second and always once at `finish()`. A listener that raises is disabled, never
-the run. A batch reports each stage it passes (`batch_progress`, called by
-`ingest.pipeline.run_batch`) to the reporter active in its context, and the flow
-settles the batch when its result comes back (`record_batch`).
-"""
+"""`ProgressReporter`: counts, totals, rates and ETA per phase, updated from any thread
+and delivered to listeners from one background thread."""
 
 from __future__ import annotations
 
@@ -18,141 +10,22 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
 from types import MappingProxyType, TracebackType
-from typing import Any
 
-from .models import Counts, Outcome, SourceItem, Stage
+from ..models import Outcome
+from .context import ACTIVE
+from .snapshot import (
+    ITEM_PHASES,
+    PHASES,
+    PhaseSnapshot,
+    ProgressListener,
+    ProgressSnapshot,
+    overall_eta,
+    overall_fraction,
+)
 
 logger = logging.getLogger(__name__)
-
-PHASES: tuple[str, ...] = tuple(stage.value for stage in Stage)
-"""The default phases, in pipeline order: discover, fetch, validate, process, store."""
-
-ITEM_PHASES: tuple[str, ...] = PHASES[1:]
-"""The phases every pending item goes through inside a batch."""
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseSnapshot:
-    """One phase at one moment.
-
-    `total` is None while unknown. `total_final` is False while the total can still
-    grow (items are still being discovered), so `eta_s` is then a lower bound.
-    """
-
-    name: str
-    done: int
-    total: int | None
-    total_final: bool
-    complete: bool
-    rate: float
-    overall_rate: float
-    elapsed_s: float
-    eta_s: float | None
-
-    @property
-    def started(self) -> bool:
-        return self.done > 0 or self.total is not None or self.complete
-
-    @property
-    def fraction(self) -> float | None:
-        if self.total is None:
-            return 1.0 if self.complete else None
-        if self.total <= 0:
-            return 1.0 if self.complete or self.total_final else 0.0
-        return min(1.0, self.done / self.total)
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressSnapshot:
-    """The whole run at one moment: every phase, the outcome counts and the estimate."""
-
-    seq: int
-    elapsed_s: float
-    phases: tuple[PhaseSnapshot, ...]
-    outcomes: Mapping[str, int]
-    fraction: float | None
-    eta_s: float | None
-    finished: bool
-
-    def phase(self, name: str) -> PhaseSnapshot:
-        for phase in self.phases:
-            if phase.name == name:
-                return phase
-        raise KeyError(name)
-
-    @property
-    def active_phases(self) -> tuple[PhaseSnapshot, ...]:
-        return tuple(phase for phase in self.phases if phase.started)
-
-    def describe(self) -> str:
-        """One line: `fetch 120/400 (35.2/s, ETA 8s) · ... | new 100, rejected 2 | ETA 8s`."""
-        parts = []
-        for phase in self.active_phases:
-            count = f"{phase.done}" if phase.total is None else f"{phase.done}/{phase.total}"
-            if not phase.total_final and phase.total is not None:
-                count += "+"
-            detail = format_rate(phase.rate if not phase.complete else phase.overall_rate)
-            if not phase.complete and phase.eta_s is not None:
-                detail += f", ETA {format_duration(phase.eta_s)}"
-            parts.append(f"{phase.name} {count} ({detail})")
-        line = " · ".join(parts) or "starting"
-        outcomes = ", ".join(f"{name} {value}" for name, value in self.outcomes.items() if value)
-        if outcomes:
-            line += f" | {outcomes}"
-        if self.finished:
-            line += f" | done in {format_duration(self.elapsed_s)}"
-        elif self.eta_s is not None:
-            line += f" | ETA {format_duration(self.eta_s)}"
-        return line
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data, for callers that forward progress elsewhere."""
-        return {
-            "seq": self.seq,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "fraction": self.fraction,
-            "eta_s": self.eta_s,
-            "finished": self.finished,
-            "outcomes": dict(self.outcomes),
-            "phases": {
-                phase.name: {
-                    "done": phase.done,
-                    "total": phase.total,
-                    "total_final": phase.total_final,
-                    "complete": phase.complete,
-                    "rate": round(phase.rate, 3),
-                    "overall_rate": round(phase.overall_rate, 3),
-                    "elapsed_s": round(phase.elapsed_s, 3),
-                    "eta_s": phase.eta_s,
-                }
-                for phase in self.phases
-            },
-        }
-
-
-ProgressListener = Callable[[ProgressSnapshot], None | Awaitable[None]]
-"""A callable or coroutine function that receives snapshots; a returned awaitable is awaited."""
-
-
-def format_rate(rate: float) -> str:
-    if rate >= 100:
-        return f"{rate:,.0f}/s"
-    return f"{rate:.1f}/s"
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02}m"
-    if minutes:
-        return f"{minutes}m{secs:02}s"
-    return f"{secs}s"
 
 
 class _Phase:
@@ -431,7 +304,7 @@ class ProgressReporter:
         return final
 
     def __enter__(self) -> ProgressReporter:
-        self._active_token = _ACTIVE.set(self)
+        self._active_token = ACTIVE.set(self)
         return self
 
     def __exit__(
@@ -443,7 +316,7 @@ class ProgressReporter:
         token, self._active_token = self._active_token, None
         if token is not None:
             try:
-                _ACTIVE.reset(token)
+                ACTIVE.reset(token)
             except ValueError:  # left in another context than it was entered in
                 pass
         self.finish()
@@ -499,8 +372,8 @@ class ProgressReporter:
             elapsed_s=(self._ended_at if self._ended_at is not None else now) - self._started_at,
             phases=phases,
             outcomes=MappingProxyType(dict(self._outcomes)),
-            fraction=_overall_fraction(phases, finished),
-            eta_s=_overall_eta(phases),
+            fraction=overall_fraction(phases, finished),
+            eta_s=overall_eta(phases),
             finished=finished,
         )
 
@@ -523,7 +396,7 @@ class ProgressReporter:
         eta: float | None
         if state.complete:
             eta = 0.0
-        elif state.total is None:
+        elif state.total is None or not state.final:
             eta = None
         elif state.done >= state.total:
             eta = 0.0
@@ -634,147 +507,3 @@ class ProgressReporter:
 
 async def _await(awaitable: Awaitable[None]) -> None:
     await awaitable
-
-
-def _overall_fraction(phases: tuple[PhaseSnapshot, ...], finished: bool) -> float | None:
-    """Items done over items known, across phases with a total.
-
-    Below 1.0 until the run finishes while a started phase's total can still grow.
-    """
-    if finished:
-        return 1.0
-    done = total = 0
-    open_total = False
-    for phase in phases:
-        if not phase.started:
-            continue
-        if phase.total is None or not phase.total_final:
-            open_total = True
-        if phase.total is not None:
-            done += min(phase.done, phase.total)
-            total += phase.total
-    if total == 0:
-        return None
-    fraction = done / total
-    return min(fraction, 0.99) if open_total else fraction
-
-
-def _overall_eta(phases: tuple[PhaseSnapshot, ...]) -> float | None:
-    """Phases overlap in a pipeline: the run ends when the last one ends."""
-    etas = [phase.eta_s for phase in phases if not phase.complete and phase.eta_s is not None]
-    return max(etas) if etas else None
-
-
-_ATTACHED: contextvars.ContextVar[tuple[ProgressListener, ...]] = contextvars.ContextVar(
-    "ingest_progress_listeners", default=()
-)
-
-
-@contextmanager
-def progress_listeners(*listeners: ProgressListener) -> Iterator[None]:
-    """Attach listeners to the runs started inside this block (in this context).
-
-    A flow that builds its reporter with `attached_listeners()` delivers to them:
-    this is how the CLI shows a bar and how a program gets a callback, without
-    passing objects through flow parameters.
-    """
-    token = _ATTACHED.set((*_ATTACHED.get(), *listeners))
-    try:
-        yield
-    finally:
-        _ATTACHED.reset(token)
-
-
-def attached_listeners() -> tuple[ProgressListener, ...]:
-    return _ATTACHED.get()
-
-
-_ACTIVE: contextvars.ContextVar[ProgressReporter | None] = contextvars.ContextVar(
-    "ingest_progress_reporter", default=None
-)
-
-
-def active_reporter() -> ProgressReporter | None:
-    """The reporter of the run this code belongs to: the innermost one entered
-    (`with reporter:`) in this context or the context it was copied from."""
-    return _ACTIVE.get()
-
-
-def batch_key(items: Sequence[SourceItem]) -> str:
-    """Names a batch the same way in the flow and in the task: by its first uri
-    (a uri is in one batch of a run)."""
-    return items[0].uri if items else ""
-
-
-class BatchProgress:
-    """What `run_batch` reports as its items pass a stage: one cheap call per
-    batch and stage, to the active reporter, which coalesces them for listeners.
-    Without an active reporter it does nothing."""
-
-    __slots__ = ("_key", "_reporter")
-
-    def __init__(self, reporter: ProgressReporter | None, key: str) -> None:
-        self._reporter = reporter
-        self._key = key
-
-    def passed(self, items: int, *phases: Stage | str) -> None:
-        """`items` of the batch are past each of `phases` (counted once per batch)."""
-        reporter = self._reporter
-        if reporter is None or items <= 0:
-            return
-        for phase in phases:
-            name = phase.value if isinstance(phase, Stage) else phase
-            reporter.advance_batch(self._key, name, items)
-
-
-def batch_progress(items: Sequence[SourceItem]) -> BatchProgress:
-    """The progress hook of one batch, bound to the active reporter (if any)."""
-    reporter = _ACTIVE.get()
-    return BatchProgress(reporter, batch_key(items) if reporter is not None else "")
-
-
-# -- the pipeline's view: what a flow calls at discovery pages and batch results --
-
-
-def record_discovered(
-    reporter: ProgressReporter, found: int, pending: int, unchanged: int = 0
-) -> None:
-    """A discovery page: `found` items listed, `pending` of them go to batches,
-    `unchanged` are already current in the store (their outcome is final).
-
-    Discovery is taken to have begun with the run, so its rate counts the time the
-    first page took."""
-    reporter.start_phase(Stage.DISCOVER.value, at=reporter.started_at)
-    reporter.advance(Stage.DISCOVER.value, found)
-    if unchanged:
-        reporter.record_outcome(Outcome.UNCHANGED, unchanged)
-    if pending:
-        for phase in ITEM_PHASES:
-            reporter.add_total(phase, pending)
-
-
-def end_discovery(reporter: ProgressReporter) -> None:
-    """Discovery is over: its count and every item phase's total are final."""
-    reporter.complete_phase(Stage.DISCOVER.value)
-    for phase in ITEM_PHASES:
-        reporter.close_total(phase)
-
-
-def record_batch(
-    reporter: ProgressReporter, items: Sequence[SourceItem] | int, counts: Counts
-) -> None:
-    """A batch came back: each of its items is past every item phase (done or
-    skipped), and its outcomes count.
-
-    Given the batch's items, this tops up what the batch already reported stage by
-    stage (`batch_progress`); given only a number, it advances every phase by it.
-    """
-    if isinstance(items, int):
-        for phase in ITEM_PHASES:
-            reporter.advance(phase, items)
-    elif items:
-        reporter.settle_batch(batch_key(items), len(items))
-    for outcome in Outcome:
-        value = getattr(counts, outcome.value)
-        if value:
-            reporter.record_outcome(outcome, value)

@@ -1,0 +1,1 @@
+"""Adapters between the flows and Prefect's services."""
