@@ -39,7 +39,7 @@ from .models import (
     Stage,
     content_hash,
 )
-from .processors import processor_for, processors
+from .processors import has_processor, processor_for
 from .processors.base import ChunkPolicy
 from .progress import batch_progress
 from .sources.base import Source
@@ -280,11 +280,11 @@ def _unsupported_type(item: SourceItem) -> tuple[str, str] | None:
     takes: a web page's Content-Type, or a file name that says image, archive, font..."""
     if _from_web(item):
         declared = item.content_type
-        if declared is None or processors.first_for_type(declared) is not None:
+        if declared is None or has_processor(declared):
             return None
         return UNSUPPORTED_CONTENT_TYPE, f"content type {declared} is not one this tool ingests"
     named = not_text_type(item.path or item.uri)
-    if named is None or processors.first_for_type(named) is not None:
+    if named is None or has_processor(named):
         return None
     return UNSUPPORTED_TYPE, f"{named} by its name: no processor for this type"
 
@@ -302,7 +302,7 @@ def _skip_content(content: FetchedContent, policy: ValidationPolicy) -> tuple[st
     if content.text is None and content.is_binary and content.item.content_type is None:
         # Its name claims no text type this tool reads: not invalid, just not text.
         return BINARY_CONTENT, "binary content of no type this tool reads"
-    if content.text is not None and processors.first_for_type(content.content_type) is None:
+    if content.text is not None and not has_processor(content.content_type):
         code = UNSUPPORTED_CONTENT_TYPE if _from_web(content.item) else UNSUPPORTED_TYPE
         return code, f"no processor for content type {content.content_type}"
     return None

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from ingest.errors import ItemSkippedError
 from ingest.models import FetchedContent, ProcessedDocument, SourceItem
-from ingest.processors import processors
+from ingest.processors import has_processor, processors
 from ingest.processors.base import ChunkPolicy
 from ingest.sources.filesystem import FilesystemSource
 
@@ -62,7 +62,7 @@ class ScanFolderSource(FilesystemSource):
 
 
 def register() -> None:
-    if processors.first_for_type(SCAN_TYPE) is None:
+    if not has_processor(SCAN_TYPE):
         processors.register(ScanProcessor())
 
 
