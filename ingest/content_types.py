@@ -186,4 +186,3 @@ def sniff_content_type(head: str, guessed: str | None) -> str:
     if stripped[:1] in "{[" and stripped.rstrip()[-1:] in "}]":
         return JSON
     return TEXT
-
