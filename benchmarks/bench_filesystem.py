@@ -57,6 +57,9 @@ WORKERS_TARGET = 1.6
 MEMORY_TARGET = 1.5
 
 
+_OUTCOMES = ("new", "updated", "unchanged", "skipped", "rejected", "failed")
+
+
 def _cpu_children() -> dict[int, float]:
     """CPU seconds of each live child process (the ephemeral API, pool workers)."""
     import psutil
@@ -174,7 +177,7 @@ def flow_run(
         "seconds": report["duration_s"],
         "cpu_s": cpu,
         "child_cpu_s": child_cpu,
-        **{name: counts[name] for name in ("new", "updated", "unchanged", "rejected", "failed")},
+        **{name: counts[name] for name in _OUTCOMES},
         "fetched": phases.get("fetch", {}).get("items", 0),
         "processed": phases.get("process", {}).get("items", 0),
     }

@@ -180,6 +180,11 @@ def render_summary_markdown(
             for f in report.failures[:max_listed]
         ]
         lines += _more(len(report.failures), max_listed)
+    if report.skipped:
+        # Not problems: counted by reason; the items are in the report and the store.
+        lines += [f"## Skipped ({len(report.skipped)})", "", "| reason | items |", "|---|---:|"]
+        lines += [f"| {_cell(code)} | {n} |" for code, n in report.skipped_by_code().items()]
+        lines.append("")
     if report.rejected:
         lines += [f"## Rejected ({len(report.rejected)})", ""]
         lines += [

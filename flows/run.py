@@ -184,6 +184,7 @@ def finish_run(
         counts=totals.counts,
         failures=totals.failures,
         rejected=totals.rejected,
+        skipped=totals.skipped,
         duration_s=round(time.perf_counter() - run.started, 3),
         phases=totals.phases,
     )

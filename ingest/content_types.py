@@ -65,7 +65,6 @@ _BY_SUFFIX: dict[str, str] = {
     ".xsd": XML,
     ".rss": XML,
     ".atom": XML,
-    ".svg": XML,
     ".py": "text/x-python",
     ".pyi": "text/x-python",
     ".js": "text/x-javascript",
@@ -106,6 +105,49 @@ _BY_SUFFIX: dict[str, str] = {
 }
 
 _OOXML_PARTS = (("word/", DOCX), ("ppt/", PPTX), ("xl/", XLSX))
+
+# Files whose name says they are not text: images (SVG too: XML, but a picture, not
+# prose), audio, video, fonts, archives, executables and the office formats this tool does not read. They are
+# skipped by type, unread, unless a processor is registered for their type.
+_NOT_TEXT_BY_SUFFIX: dict[str, str] = {
+    **dict.fromkeys((".png", ".apng"), "image/png"),
+    **dict.fromkeys((".jpg", ".jpeg", ".jpe"), "image/jpeg"),
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+    **dict.fromkeys((".tif", ".tiff"), "image/tiff"),
+    ".ico": "image/vnd.microsoft.icon",
+    ".icns": "image/icns",
+    ".svg": "image/svg+xml",
+    ".svgz": "image/svg+xml",
+    ".avif": "image/avif",
+    ".heic": "image/heic",
+    ".psd": "image/vnd.adobe.photoshop",
+    **dict.fromkeys((".mp3", ".wav", ".ogg", ".flac", ".m4a", ".aac", ".opus"), "audio/*"),
+    **dict.fromkeys((".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"), "video/*"),
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".eot": "application/vnd.ms-fontobject",
+    ".zip": "application/zip",
+    **dict.fromkeys((".jar", ".war", ".whl", ".egg", ".apk", ".nupkg"), "application/zip"),
+    **dict.fromkeys((".gz", ".tgz"), "application/gzip"),
+    **dict.fromkeys((".bz2", ".tbz2"), "application/x-bzip2"),
+    **dict.fromkeys((".xz", ".txz", ".lzma"), "application/x-xz"),
+    ".zst": "application/zstd",
+    ".tar": "application/x-tar",
+    ".7z": "application/x-7z-compressed",
+    ".rar": "application/vnd.rar",
+    **dict.fromkeys((".deb", ".rpm", ".dmg", ".iso", ".msi"), "application/octet-stream"),
+    **dict.fromkeys(
+        (".exe", ".dll", ".so", ".dylib", ".o", ".obj", ".a", ".lib", ".bin", ".wasm"),
+        "application/octet-stream",
+    ),
+    **dict.fromkeys((".pyc", ".pyo", ".class"), "application/octet-stream"),
+    **dict.fromkeys((".doc", ".xls", ".ppt", ".odt", ".ods", ".odp"), "application/octet-stream"),
+    **dict.fromkeys((".sqlite", ".sqlite3", ".db", ".parquet"), "application/octet-stream"),
+}
 
 _BY_NAME: dict[str, str] = {
     "readme": TEXT,
@@ -168,6 +210,11 @@ def sniff_document_type(data: bytes, guessed: str | None) -> str | None:
 def is_document(content_type: str) -> bool:
     return content_type in DOCUMENT_TYPES
 
+def not_text_type(name: str) -> str | None:
+    """The type of a file whose name says it is not text (an image, an archive, a font,
+    an executable, ...), or None."""
+    return _NOT_TEXT_BY_SUFFIX.get(PurePosixPath(name).suffix.lower())
+
 
 def sniff_content_type(head: str, guessed: str | None) -> str:
     """Refine a guess with the start of the decoded text (shebangs, markup, JSON)."""
@@ -189,4 +236,3 @@ def sniff_content_type(head: str, guessed: str | None) -> str:
     if stripped[:1] in "{[" and stripped.rstrip()[-1:] in "}]":
         return JSON
     return TEXT
-

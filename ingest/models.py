@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,6 +15,7 @@ class Outcome(StrEnum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
     REJECTED = "rejected"
     FAILED = "failed"
     DELETED = "deleted"
@@ -141,6 +143,24 @@ class Rejection(BaseModel):
     errors: list[str]
 
 
+class Skip(BaseModel):
+    """An item not ingested by policy or by type: not a problem, counted under `code`
+    (`empty`, `binary`, `unsupported-type`, `unsupported-content-type`, `too-large`, ...)."""
+
+    uri: str
+    code: str
+    reason: str
+
+    def entry(self) -> str:
+        """How the store keeps it among the item's reasons: `code: reason`."""
+        return f"{self.code}: {self.reason}"
+
+    @classmethod
+    def from_entry(cls, uri: str, entry: str) -> Skip:
+        code, _, reason = entry.partition(": ")
+        return cls(uri=uri, code=code, reason=reason or code)
+
+
 class ItemResult(BaseModel):
     """The one outcome of one item in one run."""
 
@@ -148,6 +168,7 @@ class ItemResult(BaseModel):
     outcome: Outcome
     failure: Failure | None = None
     rejection: Rejection | None = None
+    skip: Skip | None = None
 
 
 class Counts(BaseModel):
@@ -155,6 +176,7 @@ class Counts(BaseModel):
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0
     rejected: int = 0
     failed: int = 0
     deleted: int = 0
@@ -178,6 +200,7 @@ class BatchResult(BaseModel):
     counts: Counts = Field(default_factory=Counts)
     failures: list[Failure] = Field(default_factory=list)
     rejected: list[Rejection] = Field(default_factory=list)
+    skipped: list[Skip] = Field(default_factory=list)
     phases: dict[str, PhaseTiming] = Field(default_factory=dict)
 
     def record(self, result: ItemResult) -> None:
@@ -186,6 +209,8 @@ class BatchResult(BaseModel):
             self.failures.append(result.failure)
         if result.rejection is not None:
             self.rejected.append(result.rejection)
+        if result.skip is not None:
+            self.skipped.append(result.skip)
 
     def time(self, phase: str, seconds: float, items: int = 1) -> None:
         timing = self.phases.setdefault(phase, PhaseTiming())
@@ -196,6 +221,7 @@ class BatchResult(BaseModel):
         self.counts.merge(other.counts)
         self.failures.extend(other.failures)
         self.rejected.extend(other.rejected)
+        self.skipped.extend(other.skipped)
         for phase, timing in other.phases.items():
             self.time(phase, timing.seconds, timing.items)
 
@@ -209,5 +235,10 @@ class RunReport(BaseModel):
     counts: Counts = Field(default_factory=Counts)
     failures: list[Failure] = Field(default_factory=list)
     rejected: list[Rejection] = Field(default_factory=list)
+    skipped: list[Skip] = Field(default_factory=list)
     duration_s: float = 0.0
     phases: dict[str, PhaseTiming] = Field(default_factory=dict)
+
+    def skipped_by_code(self) -> dict[str, int]:
+        """How many items were skipped for each reason code, most frequent first."""
+        return dict(Counter(skip.code for skip in self.skipped).most_common())

@@ -7,6 +7,7 @@ batch, and the batch's writes commit in one transaction.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
-from .content_types import BINARY, is_document, sniff_content_type, sniff_document_type
+from .content_types import (
+    BINARY,
+    is_document,
+    not_text_type,
+    sniff_content_type,
+    sniff_document_type,
+)
 from .decoding import decode_bytes
 from .errors import (
     IngestError,
@@ -33,11 +40,12 @@ from .models import (
     Outcome,
     ProcessedDocument,
     Rejection,
+    Skip,
     SourceItem,
     Stage,
     content_hash,
 )
-from .processors import processor_for
+from .processors import has_processor, processor_for
 from .processors.base import ChunkPolicy
 from .progress import batch_progress
 from .sources.base import Source
@@ -48,6 +56,19 @@ from .validators import ValidationPolicy, validate
 # threads gains nothing under the GIL: content work runs one batch at a time
 # per process; parallelism comes from a process pool (`BatchContext.cpu_pool`).
 _CPU_LOCK = threading.Lock()
+
+# Reason codes of the `skipped` outcome: items this tool does not ingest by policy or
+# by type. Anything else that stops an item is a rejection (its content is invalid).
+EMPTY = "empty"
+BINARY_CONTENT = "binary"
+UNSUPPORTED_TYPE = "unsupported-type"
+UNSUPPORTED_CONTENT_TYPE = "unsupported-content-type"
+TOO_LARGE = "too-large"
+# What discovery already knows it will not take, by policy (see the folder source).
+SKIPPED_PROBLEMS = frozenset(
+    {TOO_LARGE, "symlink-outside-root", "symlink-not-followed", "special-file"}
+)
+_NOT_BLANK = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -141,7 +162,16 @@ def is_current(item: SourceItem, state: StoredState | None) -> bool:
         and not state.deleted
         and item.fingerprint is not None
         and state.fingerprint == item.fingerprint
+        and not _skip_lifted(item, state)
     )
+
+
+def _skip_lifted(item: SourceItem, state: StoredState) -> bool:
+    """A file skipped for what discovery saw (over the size cap, a symlink out of the root)
+    that discovery now takes: the cap was raised or the symlink allowed."""
+    if state.outcome is not Outcome.SKIPPED or item.problem_code is not None or _from_web(item):
+        return False
+    return bool(state.errors) and state.errors[0].partition(":")[0] in SKIPPED_PROBLEMS
 
 
 def _take_item(
@@ -161,13 +191,21 @@ def _take_item(
         if not ctx.full:
             return _unchanged(item, state.content_hash)
     if item.problem is not None:
-        return _rejected(item, None, [f"{item.problem_code or 'unusable'}: {item.problem}"])
+        code = item.problem_code or "unusable"
+        if code in SKIPPED_PROBLEMS:
+            return _skipped(item, None, code, item.problem)
+        return _rejected(item, None, [f"{code}: {item.problem}"])
+    unsupported = _unsupported_type(item)
+    if unsupported is not None:
+        return _skipped(item, None, *unsupported)
     try:
         with timer.phase(Stage.FETCH):
             data = ctx.source.fetch(item)
             digest = content_hash(data)
+    except ItemSkippedError as exc:
+        return _skipped(item, None, exc.code, exc.reason)
     except ItemTooLargeError as exc:
-        return _rejected(item, None, [f"too-large: {exc.reason}"])
+        return _skipped(item, None, TOO_LARGE, exc.reason)
     except ItemGoneError as exc:
         if state is not None and not state.deleted and not state.errors:
             # It was stored (a rejected item keeps its reasons and has no document).
@@ -193,6 +231,9 @@ def process_content(
     item = content.item
     try:
         fetched = _decode(item, content.data, content.digest)
+        skip = _skip_content(fetched, validation)
+        if skip is not None:
+            return _skipped(item, content.digest, *skip), 0.0, None
         if fetched.text is None and not is_document(fetched.content_type):
             return _rejected(item, content.digest, [_undecodable_reason(fetched)]), 0.0, None
         verdict = validate(fetched, validation)
@@ -201,15 +242,14 @@ def process_content(
             errors = [str(issue) for issue in verdict.errors]
             return _rejected(item, content.digest, errors), validated - started, None
         document = processor_for(fetched.content_type).process(fetched, chunking)
+    except ItemSkippedError as exc:
+        return _skipped(item, content.digest, exc.code, exc.reason), 0.0, None
     except ProcessingError as exc:
         if exc.retryable:  # e.g. a document parse over its time bound: the next run retries
             return _failed(item, Stage.PROCESS.value, exc, retryable=True), 0.0, None
         # A code found while parsing (`encrypted`, `corrupt`...) names the rejection.
         code = exc.details.get("code", "processing")
         return _rejected(item, content.digest, [f"{code}: {exc.reason}"]), 0.0, None
-    except ItemSkippedError as exc:
-        # Recorded under its code as a rejection until the `skipped` outcome exists.
-        return _rejected(item, content.digest, [f"{exc.code}: {exc.reason}"]), 0.0, None
     except Exception as exc:  # a bug must fail one item, not the batch
         return _failed(item, Stage.PROCESS.value, exc, retryable=False), 0.0, None
     _annotate(document, item, fetched, [str(w) for w in verdict.warnings])
@@ -246,6 +286,43 @@ def _decode(item: SourceItem, data: bytes, digest: str) -> FetchedContent:
     )
 
 
+def _from_web(item: SourceItem) -> bool:
+    return item.uri.startswith(("http://", "https://"))
+
+
+def _unsupported_type(item: SourceItem) -> tuple[str, str] | None:
+    """(code, reason) when the item's type, known before reading it, is one no processor
+    takes: a web page's Content-Type, or a file name that says image, archive, font..."""
+    if _from_web(item):
+        declared = item.content_type
+        if declared is None or has_processor(declared):
+            return None
+        return UNSUPPORTED_CONTENT_TYPE, f"content type {declared} is not one this tool ingests"
+    named = not_text_type(item.path or item.uri)
+    if named is None or has_processor(named):
+        return None
+    return UNSUPPORTED_TYPE, f"{named} by its name: no processor for this type"
+
+
+def _skip_content(content: FetchedContent, policy: ValidationPolicy) -> tuple[str, str] | None:
+    """(code, reason) when read content is not for this tool: empty or blank, binary of
+    no known type, or of a type no processor takes."""
+    size = len(content.data)
+    if not size:
+        return EMPTY, "empty file (0 bytes)"
+    if size < policy.min_size:
+        return EMPTY, f"{size} bytes, less than the minimum of {policy.min_size}"
+    if content.text is not None and _NOT_BLANK.search(content.text) is None:
+        return EMPTY, f"whitespace only ({size} bytes)"
+    if content.text is None and content.is_binary and content.item.content_type is None:
+        # Its name claims no text type this tool reads: not invalid, just not text.
+        return BINARY_CONTENT, "binary content of no type this tool reads"
+    if content.text is not None and not has_processor(content.content_type):
+        code = UNSUPPORTED_CONTENT_TYPE if _from_web(content.item) else UNSUPPORTED_TYPE
+        return code, f"no processor for content type {content.content_type}"
+    return None
+
+
 def _undecodable_reason(content: FetchedContent) -> str:
     if content.is_binary:
         named = content.item.content_type or "unknown"
@@ -279,6 +356,16 @@ def _rejected(item: SourceItem, digest: str | None, errors: list[str]) -> ItemWr
     )
 
 
+def _skipped(item: SourceItem, digest: str | None, code: str, reason: str) -> ItemWrite:
+    return ItemWrite(
+        uri=item.uri,
+        outcome=Outcome.SKIPPED,
+        fingerprint=item.fingerprint,
+        content_hash=digest,
+        errors=[Skip(uri=item.uri, code=code, reason=reason).entry()],
+    )
+
+
 def _failed(item: SourceItem, stage: str, exc: BaseException, retryable: bool) -> ItemWrite:
     message = exc.reason if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
     failure = Failure(
@@ -295,6 +382,11 @@ def _item_result(write: ItemWrite) -> ItemResult:
     rejection = (
         Rejection(uri=write.uri, errors=write.errors) if write.outcome is Outcome.REJECTED else None
     )
+    skip = (
+        Skip.from_entry(write.uri, write.errors[0])
+        if write.outcome is Outcome.SKIPPED and write.errors
+        else None
+    )
     return ItemResult(
-        uri=write.uri, outcome=write.outcome, failure=write.failure, rejection=rejection
+        uri=write.uri, outcome=write.outcome, failure=write.failure, rejection=rejection, skip=skip
     )

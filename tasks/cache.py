@@ -1,7 +1,8 @@
 """The cache key of a batch: what it reads and what shapes its output, nothing else.
 
 The key is built from the task name, the pipeline version (package and every
-processor's version), the job, and each item's uri and fingerprint. It never
+processor's version), the shape of a batch result, the job, and each item's uri and
+fingerprint. It never
 contains credentials, run ids or anything the user typed that does not change
 the output, so a retry or a re-run of an unfinished job finds the results of
 the batches that completed.
@@ -17,6 +18,10 @@ from prefect.cache_policies import CachePolicy
 from prefect.context import TaskRunContext
 
 from ingest.models import SourceItem
+
+# Bump when `BatchResult` changes shape or meaning, so that a retry never reuses a result
+# persisted by an older version (2: the `skipped` outcome and its list).
+RESULT_FORMAT = "2"
 
 
 @dataclass
@@ -41,7 +46,7 @@ def batch_cache_key(
     task_name: str, pipeline_version: str, job_id: str, items: list[SourceItem]
 ) -> str:
     digest = hashlib.sha256()
-    for part in (task_name, pipeline_version, job_id):
+    for part in (task_name, pipeline_version, RESULT_FORMAT, job_id):
         digest.update(part.encode())
         digest.update(b"\0")
     for item in items:

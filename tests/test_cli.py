@@ -27,8 +27,27 @@ EXPORT_KEYS = {
     "run_id",
     "updated_at",
 }
-REPORT_KEYS = {"run_id", "flow", "state", "counts", "failures", "rejected", "duration_s", "phases"}
-COUNT_KEYS = {"discovered", "new", "updated", "unchanged", "rejected", "failed", "deleted"}
+REPORT_KEYS = {
+    "run_id",
+    "flow",
+    "state",
+    "counts",
+    "failures",
+    "rejected",
+    "skipped",
+    "duration_s",
+    "phases",
+}
+COUNT_KEYS = {
+    "discovered",
+    "new",
+    "updated",
+    "unchanged",
+    "skipped",
+    "rejected",
+    "failed",
+    "deleted",
+}
 
 
 def ingest(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -67,14 +86,22 @@ def test_sample_corpus_json_report_and_exports(cli_env: dict[str, str], tmp_path
     assert report["state"] == "Completed"
     counts = report["counts"]
     assert counts["failed"] == 0
-    assert counts["rejected"] >= 4
-    assert counts["new"] >= 35
-    assert {r["uri"].rsplit("/", 1)[-1] for r in report["rejected"]} >= {
+    assert (counts["discovered"], counts["new"], counts["skipped"], counts["rejected"]) == (
+        47,
+        41,
+        1,
+        5,
+    )
+    assert {r["uri"].rsplit("/", 1)[-1] for r in report["rejected"]} == {
         "notes.md",
-        "empty.txt",
         "broken.json",
         "invalid-utf8.txt",
+        "orders-export.json",
+        "catalog-malformed.xml",
     }
+    [skipped] = report["skipped"]
+    assert skipped["uri"].endswith("/bad/empty.txt")
+    assert (skipped["code"], skipped["reason"]) == ("empty", "empty file (0 bytes)")
     for rejection in report["rejected"]:
         assert rejection["errors"]
         assert all(isinstance(e, str) and e for e in rejection["errors"])

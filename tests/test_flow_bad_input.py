@@ -55,7 +55,8 @@ def test_bad_items_are_reported_and_the_rest_is_stored(
     assert counts["discovered"] == 10
     assert counts["new"] == 3
     assert counts["failed"] == 1
-    assert counts["rejected"] == 6
+    assert counts["rejected"] == 2
+    assert counts["skipped"] == 4
     assert state.is_failed(), "a failed item fails the run (and makes it resumable)"
 
     [failure] = report["failures"]
@@ -64,15 +65,18 @@ def test_bad_items_are_reported_and_the_rest_is_stored(
     assert failure["retryable"] is False
 
     reasons = {r["uri"].rsplit("/", 1)[-1]: " ".join(r["errors"]) for r in report["rejected"]}
-    assert set(reasons) == {"image.md", "bad-utf8.txt", "empty.txt", "huge.txt", "etc", "passwd"}
+    assert set(reasons) == {"image.md", "bad-utf8.txt"}
     assert reasons["image.md"].startswith("binary")
     assert reasons["bad-utf8.txt"].startswith(("binary", "undecodable"))
-    assert reasons["empty.txt"].startswith("empty")
-    assert "too-large" in reasons["huge.txt"]
-    assert "52428800 bytes" in reasons["huge.txt"]
-    assert "symlink-outside-root" in reasons["etc"]
-    assert "/etc" in reasons["etc"]
-    assert "symlink-outside-root" in reasons["passwd"]
+    skipped = {s["uri"].rsplit("/", 1)[-1]: s for s in report["skipped"]}
+    assert {name: s["code"] for name, s in skipped.items()} == {
+        "empty.txt": "empty",
+        "huge.txt": "too-large",
+        "etc": "symlink-outside-root",
+        "passwd": "symlink-outside-root",
+    }
+    assert "52428800 bytes" in skipped["huge.txt"]["reason"]
+    assert "/etc" in skipped["etc"]["reason"]
 
     from ingest.store import open_store
 

@@ -85,8 +85,9 @@ def test_sample_corpus_then_unchanged_then_one_edit_delete_add(
     counts = first["counts"]
     assert counts["failed"] == 0
     assert counts["new"] > 20
-    assert counts["rejected"] >= 3
-    assert counts["new"] + counts["rejected"] == counts["discovered"]
+    assert counts["rejected"] == 5
+    assert counts["skipped"] == 1, "bad/empty.txt is skipped as empty, not rejected"
+    assert counts["new"] + counts["skipped"] + counts["rejected"] == counts["discovered"]
 
     reads: list[str] = []
     from ingest.sources.filesystem import FilesystemSource

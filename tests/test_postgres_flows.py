@@ -94,7 +94,8 @@ def test_two_concurrent_runs_store_each_document_once(
         assert counts["discovered"] == discovered
         assert counts["failed"] == 0
         assert counts["deleted"] == 0
-        assert sum(counts[k] for k in ("new", "updated", "unchanged", "rejected")) == discovered
+        outcomes = ("new", "updated", "unchanged", "skipped", "rejected")
+        assert sum(counts[k] for k in outcomes) == discovered
 
     with open_store(pg_url) as store:
         records = list(store.iter_export())
@@ -102,12 +103,13 @@ def test_two_concurrent_runs_store_each_document_once(
         items = list(store.iter_items(f"fs:{corpus}"))
         stored_runs = {r.report.run_id for r in store.latest_runs(10)}
     # Both runs share the job: an item one run rejected, the other may count unchanged,
-    # so the rejections are read from the store (the samples hold 8 bad files, among them
-    # an encrypted PDF and a scanned one).
+    # so the rejections are read from the store (the samples hold 5 bad files and an
+    # encrypted PDF, rejected, and an empty file and a scanned PDF, skipped).
     rejected = [item for item in items if item.outcome is Outcome.REJECTED]
-    assert len(rejected) == 8
-    assert all(report["counts"]["rejected"] <= 8 for report in reports)
-    assert len(records) == discovered - len(rejected)
+    skipped = [item for item in items if item.outcome is Outcome.SKIPPED]
+    assert (len(rejected), len(skipped)) == (6, 2)
+    assert all(report["counts"]["rejected"] <= 6 for report in reports)
+    assert len(records) == discovered - len(rejected) - len(skipped)
     assert len({(r.source, r.uri) for r in records}) == len(records)
     assert len(items) == discovered
     assert not any(item.deleted for item in items)

@@ -386,6 +386,7 @@ def test_pipeline_helpers_follow_discovery_pages_and_batches() -> None:
         "new": 45,
         "updated": 30,
         "unchanged": 40,
+        "skipped": 0,
         "rejected": 3,
         "failed": 2,
         "deleted": 0,

@@ -34,7 +34,7 @@ def folder(tmp_path: Path) -> Path:
     root.mkdir()
     for index in range(12):
         (root / f"note{index:02}.md").write_text(f"# Note {index}\n\nBody {index}.\n")
-    (root / "empty.txt").write_text("")  # rejected: still passes every phase
+    (root / "empty.txt").write_text("")  # skipped once read: still passes every phase
     return root
 
 
@@ -92,7 +92,7 @@ def test_each_stage_of_a_batch_advances_its_phase_in_order(
     assert after == dict.fromkeys(ITEM_PHASES, n), "the batch reported every stage itself"
     assert _done(settled) == after, "settling a batch that reported everything adds nothing"
     assert settled.outcomes["new"] == 12
-    assert settled.outcomes["rejected"] == 1
+    assert settled.outcomes["skipped"] == 1
 
 
 def test_a_retried_batch_is_not_counted_twice(folder: Path, store: SqlStore) -> None:

@@ -239,5 +239,6 @@ def test_ingest_fs_piped_prints_plain_lines_with_every_phase(
     assert last.startswith(f"progress: discover {discovered}/{discovered} ("), last
     for phase in ("fetch", "validate", "process", "store"):
         assert f"{phase} {pending}/{pending} (" in last, last
-    assert f"new {counts['new']}, rejected {counts['rejected']}" in last
+    outcomes = f"new {counts['new']}, skipped {counts['skipped']}, rejected {counts['rejected']}"
+    assert outcomes in last
     assert "done in" in last

@@ -144,6 +144,7 @@ def test_rejected_share_above_the_maximum_exits_1_under_it_exits_0(
         "new": 8,
         "updated": 0,
         "unchanged": 0,
+        "skipped": 0,
         "rejected": 2,
         "failed": 0,
         "deleted": 0,

@@ -110,6 +110,7 @@ def test_thousand_json_files_against_a_schema_reject_exactly_the_invalid_ones(
         "new": 900,
         "updated": 0,
         "unchanged": 0,
+        "skipped": 0,
         "rejected": 100,
         "failed": 0,
         "deleted": 0,
@@ -149,7 +150,7 @@ def _half_rejected_folder(root: Path) -> Path:
     for index in range(8):
         (root / f"good{index}.md").write_text(f"# Good {index}\n\nFine.\n")
     (root / "broken.json").write_text('{"a": ')
-    (root / "empty.txt").write_text("")
+    (root / "broken.xml").write_text("<a><b></a>")
     return root
 
 

@@ -263,7 +263,7 @@ def test_200_mb_single_line_is_rejected_in_linear_time_and_bounded_memory(
     assert run.cpu_s < 2.5, f"{run.cpu_s:.2f} s of CPU"
 
 
-def test_200_mb_file_over_the_default_cap_is_rejected_unread(
+def test_200_mb_file_over_the_default_cap_is_skipped_unread(
     folder: Path, store: SqlStore, huge_single_line: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_read(source: FilesystemSource, item: Any) -> bytes:
@@ -274,8 +274,12 @@ def test_200_mb_file_over_the_default_cap_is_rejected_unread(
     real_fetch = FilesystemSource.fetch
     monkeypatch.setattr(FilesystemSource, "fetch", no_read)
     run = _measured(folder, store, huge_single_line)
-    [error] = _rejection_of(store, folder, huge_single_line, run.result)
-    assert error.startswith("too-large:"), error
+    [skip] = run.result.skipped
+    assert (skip.uri, skip.code) == (huge_single_line.as_uri(), "too-large")
+    source_id = FilesystemSource(FilesystemSourceConfig(root=folder)).source_id
+    stored = store.lookup(source_id, [skip.uri])[skip.uri]
+    assert stored.outcome is Outcome.SKIPPED
+    assert stored.errors == [skip.entry()], "the code and reason are kept in the store"
     _assert_good_items_stored(folder, store, run.result)
     assert run.cpu_s < CPU_BUDGET_S
     assert run.peak_bytes < SLACK

@@ -212,6 +212,9 @@ def print_report(report: RunReport, console: Console) -> None:
     for name, value in report.counts.model_dump().items():
         table.add_row(name, str(value))
     console.print(table)
+    if report.skipped:
+        by_code = ", ".join(f"{code} {n}" for code, n in report.skipped_by_code().items())
+        console.print(f"[dim]skipped[/] (not ingested by policy or type): {by_code}")
     for rejection in report.rejected[:50]:
         console.print(f"[yellow]rejected[/] {rejection.uri}: {'; '.join(rejection.errors)}")
     for failure in report.failures[:50]:

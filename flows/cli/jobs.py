@@ -443,6 +443,7 @@ def list_runs_command(
     for column in ("flow", "deployment", "state", "start"):
         table.add_column(column)
     table.add_column("duration", justify="right")
+    table.add_column("outcomes")
     for row in rows:
         start = row.start or row.expected_start
         table.add_row(
@@ -452,6 +453,8 @@ def list_runs_command(
             row.state,
             _local(start) + ("" if row.start else " (expected)") if start else "-",
             f"{row.duration_s:.1f}s" if row.duration_s is not None else "-",
+            # A finished run's state message counts its outcomes (new 3, skipped 2, ...).
+            row.message or "-",
         )
     _console().print(table)
 
@@ -497,6 +500,7 @@ def status_command(
         if progress is None
         else {"percent": progress.percent, "description": progress.description},
         "counts": report["counts"] if report else None,
+        "skipped_by_reason": stored.report.skipped_by_code() if stored is not None else None,
         "failures": failures,
         "report_state": report["state"] if report else None,
     }
@@ -516,6 +520,9 @@ def status_command(
     if report:
         counts = ", ".join(f"{k} {v}" for k, v in report["counts"].items())
         console.print(f"counts: {counts}")
+        if stored.report.skipped:
+            by_code = ", ".join(f"{k} {v}" for k, v in stored.report.skipped_by_code().items())
+            console.print(f"skipped by reason: {by_code}")
         for failure in failures[:20]:
             console.print(
                 f"[red]failed[/] {failure['uri']} ({failure['stage']}): {failure['message']}"

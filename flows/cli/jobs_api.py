@@ -171,6 +171,7 @@ class RunRow:
             "expected_start": _iso(self.expected_start),
             "end": _iso(self.end),
             "duration_s": self.duration_s,
+            "message": self.message,
         }
 
 

@@ -20,7 +20,14 @@ from .text import TextProcessor
 from .word import DocxProcessor
 from .xml_data import XmlProcessor
 
-__all__ = ["ChunkPolicy", "Processor", "pipeline_version", "processor_for", "processors"]
+__all__ = [
+    "ChunkPolicy",
+    "Processor",
+    "has_processor",
+    "pipeline_version",
+    "processor_for",
+    "processors",
+]
 
 processors = Registry[Processor]("aichemist_ingest.processors")
 for _processor in (
@@ -47,6 +54,11 @@ def processor_for(content_type: str) -> Processor:
     if found is None:
         raise ProcessingError(f"no processor for content type {content_type!r}")
     return found
+
+
+def has_processor(content_type: str) -> bool:
+    """True when some processor (built-in or plug-in) takes `content_type`."""
+    return processors.latest_for_type(content_type) is not None
 
 
 def pipeline_version() -> str:

@@ -20,13 +20,17 @@ class StoredState(BaseModel):
     outcome: Outcome = Field(description="The outcome recorded by the last write.")
     job_id: str | None = Field(description="The job whose run wrote it last.")
     deleted: bool = False
-    errors: list[str] = Field(default_factory=list, description="Reasons of a rejection.")
+    errors: list[str] = Field(
+        default_factory=list,
+        description="Reasons of a rejection; for a skipped item the one `code: reason`.",
+    )
 
 
 class ItemWrite(BaseModel):
     """One item's result to persist. `document` is set for new and updated items;
-    `errors` for rejected ones; failed items are recorded through `failure` and
-    leave the item's state untouched, so the next run tries again."""
+    `errors` for rejected ones (the one `code: reason` for skipped ones); failed items
+    are recorded through `failure` and leave the item's state untouched, so the next
+    run tries again."""
 
     uri: str
     outcome: Outcome

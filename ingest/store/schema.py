@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     func,
     inspect,
     select,
@@ -31,10 +32,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ..content_types import not_text_type
 from ..errors import StoreError
 from .engine import without_nul
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Advisory lock key held while a PostgreSQL store migrates (any constant bigint).
 MIGRATION_LOCK = 0x696E676573740001
 
@@ -189,10 +191,76 @@ def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=True)
 
 
+# Reasons that version 1 recorded as rejections and that are the `skipped` outcome now:
+# not ingested by policy or by type, rather than invalid content.
+_V2_POLICY_CODES = frozenset(
+    {"empty", "too-large", "symlink-outside-root", "symlink-not-followed", "special-file"}
+)
+_V2_BINARY = "binary: binary content, not text (named as "
+_V2_NO_PROCESSOR = "processing: no processor for content type"
+
+
+def _v2_skip_entry(uri: str, errors: list[str]) -> str | None:
+    """The `code: reason` of a version 1 rejection that is a skip now, else None."""
+    for entry in errors:
+        if entry.partition(":")[0].split(" at ", 1)[0] in _V2_POLICY_CODES:
+            return entry
+    first = errors[0] if errors else ""
+    web = uri.startswith(("http://", "https://"))
+    if first.startswith(_V2_NO_PROCESSOR):
+        code = "unsupported-content-type" if web else "unsupported-type"
+        return f"{code}: {first.partition(': ')[2]}"
+    if not first.startswith(_V2_BINARY):
+        return None
+    # Version 1 named the item's type: its Content-Type on the web, else from its name.
+    named = first[len(_V2_BINARY) :].rstrip(")")
+    if named != "unknown":
+        textual = named.startswith("text/") or named.endswith(("json", "xml", "yaml", "toml"))
+        if not web or textual:
+            return None  # a binary body behind a text type: invalid content, still rejected
+        return f"unsupported-content-type: content type {named} is not one this tool ingests"
+    by_name = None if web else not_text_type(uri)
+    if by_name is not None:
+        return f"unsupported-type: {by_name} by its name: no processor for this type"
+    return "binary: binary content of no type this tool reads"
+
+
+def _v2_skipped_outcome(conn: Connection) -> None:
+    # Version 2 adds the `skipped` outcome: rows rejected for a policy or type reason
+    # (empty, too large, binary of no text type, no processor) are reclassified with
+    # their reason code, so they stay current (not re-read) and stop counting as rejected.
+    found = conn.execute(
+        select(items.c.source_id, items.c.uri, items.c.errors).where(items.c.outcome == "rejected")
+    ).all()
+    changes = [
+        {"b_source": row.source_id, "b_uri": row.uri, "b_errors": [entry]}
+        for row in found
+        if (entry := _v2_skip_entry(row.uri, list(row.errors or []))) is not None
+    ]
+    if changes:
+        conn.execute(
+            items.update()
+            .where(items.c.source_id == bindparam("b_source"), items.c.uri == bindparam("b_uri"))
+            .values(outcome="skipped", errors=bindparam("b_errors", type_=items.c.errors.type)),
+            changes,
+        )
+        # A skipped item has no document: one kept from an earlier version is tombstoned.
+        conn.execute(
+            documents.update()
+            .where(
+                documents.c.source == bindparam("b_source"),
+                documents.c.uri == bindparam("b_uri"),
+                documents.c.deleted.is_(False),
+            )
+            .values(deleted=True),
+            [{"b_source": c["b_source"], "b_uri": c["b_uri"]} for c in changes],
+        )
+
+
 Migration = Callable[[Connection], None]
 
 # MIGRATIONS[n] brings a database from version n-1 to n. Append, never edit.
-MIGRATIONS: dict[int, Migration] = {1: _v1_initial}
+MIGRATIONS: dict[int, Migration] = {1: _v1_initial, 2: _v2_skipped_outcome}
 
 
 def read_schema_version(conn: Connection) -> int:

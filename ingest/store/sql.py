@@ -21,6 +21,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    case,
     false,
     func,
     or_,
@@ -207,13 +208,19 @@ class SqlStore(Store):
         keys: Sequence[str],
         update: Sequence[str],
         keep_known: Sequence[str] = (),
+        keep_skipped: bool = False,
     ) -> Insert:
         """INSERT ... ON CONFLICT (keys) DO UPDATE the `update` columns; a
-        `keep_known` column keeps its stored value when the new one is NULL."""
+        `keep_known` column keeps its stored value when the new one is NULL; with
+        `keep_skipped`, a stored `skipped` outcome stays when the new one is `unchanged`."""
         stmt = self._insert(table)
         set_: dict[str, Any] = {name: stmt.excluded[name] for name in update}
         for name in keep_known:
             set_[name] = func.coalesce(stmt.excluded[name], table.c[name])
+        if keep_skipped:
+            stored, new = table.c.outcome, stmt.excluded.outcome
+            still_skipped = and_(new == Outcome.UNCHANGED.value, stored == Outcome.SKIPPED.value)
+            set_["outcome"] = case((still_skipped, stored), else_=new)
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
 
     # -- jobs -------------------------------------------------------------
@@ -331,6 +338,7 @@ class SqlStore(Store):
             if w.outcome is Outcome.UNCHANGED or (w.outcome in _DOCUMENTED and w.document is None)
         ]
         rejected = [w for w in states.values() if w.outcome is Outcome.REJECTED]
+        skipped = [w for w in states.values() if w.outcome is Outcome.SKIPPED]
         deleted = [w for w in states.values() if w.outcome is Outcome.DELETED]
 
         def rows(group: list[ItemWrite], **fixed: Any) -> list[dict[str, Any]]:
@@ -364,12 +372,19 @@ class SqlStore(Store):
                     rows(documented, errors=[], has_document=True),
                 )
             if state_only:
-                # Unchanged by fingerprint means unread: keep the known hash.
-                conn.execute(
-                    self._upsert(items, key, _STATE_COLUMNS, keep_known=_MARKERS), rows(state_only)
+                # Unchanged by fingerprint means unread: keep the known hash, and the
+                # outcome of an item skipped before (still skipped, for the same reason).
+                upsert = self._upsert(
+                    items, key, _STATE_COLUMNS, keep_known=_MARKERS, keep_skipped=True
                 )
+                conn.execute(upsert, rows(state_only))
             if rejected:
                 conn.execute(self._upsert(items, key, _ITEM_COLUMNS), rows(rejected))
+            if skipped:
+                # The source now holds nothing to ingest there (emptied, grown over the
+                # cap, now an image): a document from an earlier run is tombstoned.
+                conn.execute(self._upsert(items, key, _ITEM_COLUMNS), rows(skipped))
+                self._tombstone_documents(conn, source_id, [w.uri for w in skipped], now)
             if deleted:
                 conn.execute(self._upsert(items, key, _STATE_COLUMNS), rows(deleted, deleted=True))
                 self._tombstone_documents(conn, source_id, [w.uri for w in deleted], now)

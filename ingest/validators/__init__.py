@@ -8,7 +8,7 @@ from functools import cache, lru_cache
 from typing import cast
 
 from ..content_types import JSON, XML
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, ItemSkippedError
 from ..models import FetchedContent, ValidationIssue, ValidationResult
 from ..registry import Registry
 from .base import Validator
@@ -77,7 +77,8 @@ def validate(content: FetchedContent, policy: ValidationPolicy | None = None) ->
 
     Bad content is a result. A validator that raises becomes a `validator-crashed`
     error (the item is rejected, the run goes on); with `policy.strict` every warning
-    is an error. Raises ConfigurationError only for a policy that names unknown
+    is an error. Raises ItemSkippedError when a check says the item is not ingested by
+    policy or by type, and ConfigurationError only for a policy that names unknown
     validators or custom rules that cannot be loaded.
     """
     policy = policy if policy is not None else ValidationPolicy()
@@ -94,6 +95,8 @@ def validate(content: FetchedContent, policy: ValidationPolicy | None = None) ->
     for name, check in checks:
         try:
             result = check(content)
+        except ItemSkippedError:
+            raise  # not a crash: the check says the item is not for this tool (skipped)
         except Exception as exc:  # a buggy plug-in rejects the item, not the run
             _log_crash(name, content.item.uri)
             errors.append(

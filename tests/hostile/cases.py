@@ -20,8 +20,8 @@ from typing import Any, Literal
 import psutil  # type: ignore[import-untyped]
 
 #: How an item or request must end. `new`/`updated`: stored (with warnings at most);
-#: `rejected`: recorded with a reason starting with `code`; `skipped`: not ingested, under
-#: reason `code`; `failed`: a failure whose
+#: `rejected`: recorded with a reason starting with `code`; `skipped`: not ingested by
+#: policy or type, with the reason code `code`; `failed`: a failure whose
 #: error type is `code`; `refused`: never requested (scope, robots, private address);
 #: `bounded`: a crawl or run that must stop within its limits; `recovered`: a fault after
 #: which `ingest check` passes and a re-run completes.

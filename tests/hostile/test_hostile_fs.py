@@ -67,6 +67,10 @@ def _outcomes(
     seen: dict[str, list[tuple[str, str, list[str]]]] = {}
     for rejection in report["rejected"]:
         seen.setdefault(rejection["uri"], []).append(("rejected", rejection["errors"][0], []))
+    for skip in report["skipped"]:
+        seen.setdefault(skip["uri"], []).append(
+            ("skipped", f"{skip['code']}: {skip['reason']}", [])
+        )
     for failure in report["failures"]:
         detail = f"{failure['error_type']}: {failure['message']}"
         seen.setdefault(failure["uri"], []).append(("failed", detail, []))
@@ -81,7 +85,7 @@ def _matches(expect: Expect, outcome: str, detail: str, warnings: list[str]) -> 
         return False
     if expect.code and not (
         detail.startswith(expect.code)
-        if outcome == "rejected"
+        if outcome in ("rejected", "skipped")
         else detail.split(":")[0] == expect.code
     ):
         return False
@@ -163,7 +167,7 @@ def test_one_fs_run_handles_every_hostile_file(hostile_run: dict[str, Any]) -> N
         exported = [record.uri for record in store.iter_export()]
 
     counts = report["counts"]
-    total = counts["new"] + counts["rejected"] + counts["failed"]
+    total = counts["new"] + counts["skipped"] + counts["rejected"] + counts["failed"]
     assert total == counts["discovered"], counts
     assert len(exported) == len(set(exported)), "a document stored twice"
     for rel in GOOD:
@@ -244,7 +248,7 @@ CHANGING: list[Case] = [
         "filesystem",
         "fs-pipeline",
         "grew over the size cap after discovery",
-        Expect("rejected", "too-large"),
+        Expect("skipped", "too-large"),
     ),
     Case(
         "swapped-for-outside-symlink",
@@ -311,8 +315,12 @@ def test_item_changed_between_discovery_and_read(tmp_path: Path, case: Case) -> 
         seconds = time.perf_counter() - started
         assert store.check() == []
         uri = path.as_uri()
-        assert result.counts.new + result.counts.rejected + result.counts.failed == 2
+        counts = result.counts
+        assert counts.new + counts.skipped + counts.rejected + counts.failed == 2
         outcome, detail = "new", ""
+        for skip in result.skipped:
+            if skip.uri == uri:
+                outcome, detail = "skipped", skip.entry()
         for rejection in result.rejected:
             if rejection.uri == uri:
                 outcome, detail = "rejected", rejection.errors[0]

@@ -341,6 +341,8 @@ def test_one_web_flow_run_over_a_hostile_site(
         seen.setdefault(failure["uri"], []).append(("failed", failure["error_type"]))
     for rejection in report["rejected"]:
         seen.setdefault(rejection["uri"], []).append(("rejected", rejection["errors"][0]))
+    for skip in report["skipped"]:
+        seen.setdefault(skip["uri"], []).append(("skipped", skip["code"]))
     with open_store(str(store)) as opened:
         assert opened.check() == [], "ingest check must pass after the hostile crawl"
         for document in opened.iter_export():
