@@ -107,8 +107,8 @@ _BY_SUFFIX: dict[str, str] = {
 _OOXML_PARTS = (("word/", DOCX), ("ppt/", PPTX), ("xl/", XLSX))
 
 # Files whose name says they are not text: images (SVG too: XML, but a picture, not
-# prose), audio, video, fonts, archives, executables and the office formats this tool does not read. They are
-# skipped by type, unread, unless a processor is registered for their type.
+# prose), audio, video, fonts, archives, executables and the office formats this tool
+# does not read. They are skipped by type, unread, unless a processor takes their type.
 _NOT_TEXT_BY_SUFFIX: dict[str, str] = {
     **dict.fromkeys((".png", ".apng"), "image/png"),
     **dict.fromkeys((".jpg", ".jpeg", ".jpe"), "image/jpeg"),
