@@ -314,7 +314,8 @@ def _skip_content(content: FetchedContent, policy: ValidationPolicy) -> tuple[st
         return EMPTY, f"{size} bytes, less than the minimum of {policy.min_size}"
     if content.text is not None and _NOT_BLANK.search(content.text) is None:
         return EMPTY, f"whitespace only ({size} bytes)"
-    if content.text is None and content.is_binary and content.item.content_type is None:
+    binary = content.text is None and content.is_binary
+    if binary and content.item.content_type is None and not is_document(content.content_type):
         # Its name claims no text type this tool reads: not invalid, just not text.
         return BINARY_CONTENT, "binary content of no type this tool reads"
     if content.text is not None and not has_processor(content.content_type):

@@ -87,10 +87,10 @@ def test_sample_corpus_json_report_and_exports(cli_env: dict[str, str], tmp_path
     counts = report["counts"]
     assert counts["failed"] == 0
     assert (counts["discovered"], counts["new"], counts["skipped"], counts["rejected"]) == (
-        47,
-        41,
-        1,
-        5,
+        54,
+        46,
+        2,
+        6,
     )
     assert {r["uri"].rsplit("/", 1)[-1] for r in report["rejected"]} == {
         "notes.md",
@@ -98,10 +98,14 @@ def test_sample_corpus_json_report_and_exports(cli_env: dict[str, str], tmp_path
         "invalid-utf8.txt",
         "orders-export.json",
         "catalog-malformed.xml",
+        "salaries-encrypted.pdf",
     }
-    [skipped] = report["skipped"]
-    assert skipped["uri"].endswith("/bad/empty.txt")
-    assert (skipped["code"], skipped["reason"]) == ("empty", "empty file (0 bytes)")
+    empty, scanned = sorted(report["skipped"], key=lambda s: s["uri"])
+    assert empty["uri"].endswith("/bad/empty.txt")
+    assert (empty["code"], empty["reason"]) == ("empty", "empty file (0 bytes)")
+    assert scanned["uri"].endswith("/documents/scanned-invoice.pdf")
+    assert scanned["code"] == "no-text-layer"
+    assert "2 page(s)" in scanned["reason"]
     for rejection in report["rejected"]:
         assert rejection["errors"]
         assert all(isinstance(e, str) and e for e in rejection["errors"])

@@ -161,15 +161,18 @@ def test_a_skipped_item_that_had_a_document_leaves_the_export(
     assert store.check() == []
 
 
-def test_the_sample_corpus_skips_its_empty_file_and_rejects_five(
+def test_the_sample_corpus_skips_the_empty_file_and_the_scan_and_rejects_six(
     tmp_path: Path, store: SqlStore
 ) -> None:
     source = FilesystemSource(FilesystemSourceConfig(root=SAMPLES))
     result, items = _run(source, store)
-    assert len(items) == 47
+    assert len(items) == 54
     counts = result.counts
-    assert (counts.new, counts.skipped, counts.rejected, counts.failed) == (41, 1, 5, 0)
-    assert [(s.uri.rsplit("/", 1)[-1], s.code) for s in result.skipped] == [("empty.txt", "empty")]
+    assert (counts.new, counts.skipped, counts.rejected, counts.failed) == (46, 2, 6, 0)
+    assert sorted((s.uri.rsplit("/", 1)[-1], s.code) for s in result.skipped) == [
+        ("empty.txt", "empty"),
+        ("scanned-invoice.pdf", "no-text-layer"),
+    ]
 
 
 def _scan_folder(root: Path) -> Path:
