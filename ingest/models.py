@@ -55,6 +55,11 @@ class SourceItem(BaseModel):
         description="Set when discovery already knows the item cannot be taken (the reason).",
     )
     problem_code: str | None = None
+    links: tuple[str, ...] | None = Field(
+        default=None,
+        description="A crawled page's outgoing links (normalised, in scope), stored beside "
+        "its fingerprint; None when this fetch did not learn them.",
+    )
 
 
 class FetchedContent(BaseModel):
@@ -211,3 +216,8 @@ class RunReport(BaseModel):
     rejected: list[Rejection] = Field(default_factory=list)
     duration_s: float = 0.0
     phases: dict[str, PhaseTiming] = Field(default_factory=dict)
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the run as a whole did not do, and why (e.g. why nothing was "
+        "marked deleted).",
+    )
