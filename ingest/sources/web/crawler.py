@@ -365,7 +365,9 @@ class Crawler:
         }
         kind = limits.get(type(exc))
         if kind is None and isinstance(exc, TimeoutError):
-            kind = f"timeout ({config.request_deadline:g} s per attempt, --timeout)"
+            kind = (
+                f"request deadline exceeded ({config.request_deadline:g} s per attempt, --timeout)"
+            )
         if kind is None:
             return None
         mapped = map_exception(exc, url)

@@ -344,6 +344,8 @@ class WebSource:
         except SourceAccessError as exc:
             if request.kind is Kind.SITEMAP or stored_sitemap is not None:
                 self.sitemap_failures.append(SitemapFailure(url, error_code(exc), exc.reason))
+                if isinstance(exc, ItemGoneError):
+                    return None  # gone, and what it listed with it
                 if stored_sitemap is not None:
                     self._reuse_sitemap(request, stored_sitemap)
                 else:
