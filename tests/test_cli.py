@@ -27,7 +27,17 @@ EXPORT_KEYS = {
     "run_id",
     "updated_at",
 }
-REPORT_KEYS = {"run_id", "flow", "state", "counts", "failures", "rejected", "duration_s", "phases"}
+REPORT_KEYS = {
+    "run_id",
+    "flow",
+    "state",
+    "counts",
+    "failures",
+    "rejected",
+    "duration_s",
+    "phases",
+    "notes",
+}
 COUNT_KEYS = {"discovered", "new", "updated", "unchanged", "rejected", "failed", "deleted"}
 
 

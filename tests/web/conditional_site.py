@@ -87,9 +87,7 @@ class ConditionalSite:
 
     @property
     def page_uris(self) -> set[str]:
-        return {
-            self.base + path for path, page in self.pages.items() if page.body is None
-        }
+        return {self.base + path for path, page in self.pages.items() if page.body is None}
 
     def change(self, path: str, *, add_link: str | None = None) -> None:
         with self.lock:
