@@ -134,6 +134,29 @@ def test_a_crawl_cut_by_max_pages_deletes_nothing(
     assert exported(store) == before
 
 
+def test_pages_stored_without_links_are_fetched_in_full_once_behind_a_304(
+    prefect_api: str, isolated_results: Path, csite: ConditionalSite, tmp_path: Path
+) -> None:
+    """A store from before links were kept: a 304 page is fetched again in full (its
+    links learnt and stored), and nothing is lost."""
+    store = tmp_path / "web.db"
+    before = first_crawl(csite, store)
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM crawl_links")
+    csite.clear()
+    state, report = run_web(site_config(csite), store, batch_size=40)
+    assert state.is_completed(), report
+    assert (report["counts"]["unchanged"], report["counts"]["deleted"]) == (200, 0)
+    statuses = [hit.status for hit in csite.requests() if hit.path.startswith("/doc/")]
+    assert statuses.count(304) == statuses.count(200) == 180
+    assert exported(store) == before
+
+    csite.clear()
+    state, report = run_web(site_config(csite), store, batch_size=40)
+    assert report["counts"]["unchanged"] == 200, report
+    assert {hit.status for hit in csite.requests() if hit.path != "/robots.txt"} == {304}
+
+
 def test_an_unreadable_robots_txt_deletes_nothing(
     prefect_api: str, isolated_results: Path, csite: ConditionalSite, tmp_path: Path
 ) -> None:
