@@ -71,6 +71,8 @@ async def ingest_web(
             site=site.model_dump(mode="json", exclude={"user_agent"}),
         )
         web.use_memory(_crawl_memory(store, web.source_id, batch_settings.job_id))
+        if options.full:
+            web.validators = None  # --full reprocesses every page: it needs their bodies
         web.on_sitemap = _sitemap_saver(store, web.source_id)
         await shared_limits.start(batch_settings.job_id)
         totals = BatchResult()
