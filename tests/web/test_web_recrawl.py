@@ -156,6 +156,15 @@ def test_pages_stored_without_links_are_fetched_in_full_once_behind_a_304(
     assert report["counts"]["unchanged"] == 200, report
     assert {hit.status for hit in csite.requests() if hit.path != "/robots.txt"} == {304}
 
+    # --full reprocesses every page: it asks for bodies, not for 304s.
+    csite.clear()
+    state, report = run_web(site_config(csite), store, batch_size=40, full=True)
+    assert state.is_completed(), report
+    assert (report["counts"]["failed"], report["counts"]["deleted"]) == (0, 0), report
+    pages = [hit for hit in csite.requests() if hit.path.startswith(("/doc/", "/orphan/"))]
+    assert len(pages) == 190
+    assert not any(hit.conditional for hit in pages)
+
 
 def test_an_unreadable_robots_txt_deletes_nothing(
     prefect_api: str, isolated_results: Path, csite: ConditionalSite, tmp_path: Path
