@@ -510,6 +510,7 @@ def status_command(
         "counts": report["counts"] if report else None,
         "failures": failures,
         "report_state": report["state"] if report else None,
+        "notes": report.get("notes", []) if report else [],
     }
     if as_json:
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -527,6 +528,8 @@ def status_command(
     if report:
         counts = ", ".join(f"{k} {v}" for k, v in report["counts"].items())
         console.print(f"counts: {counts}")
+        for note in report.get("notes", []):
+            console.print(f"[yellow]note:[/] {note}")
         for failure in failures[:20]:
             console.print(
                 f"[red]failed[/] {failure['uri']} ({failure['stage']}): {failure['message']}"

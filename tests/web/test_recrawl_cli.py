@@ -70,6 +70,11 @@ def test_an_empty_mount_point_is_refused_by_the_delete_guard(
     assert "--max-delete-share 1" in message
     assert any("--max-delete-share 1" in note for note in report["notes"])
     assert store_rows(store) == before
+    code, status, err = ingest("status", report["run_id"], "--store", str(store), env=env)
+    assert code == 0, err
+    assert status["report_state"] == "Failed"
+    assert "--max-delete-share 1" in status["message"]
+    assert status["notes"] == report["notes"]
 
     code, report, err = ingest(
         "fs", str(mount), "--store", str(store), "--max-delete-share", "1", env=env
