@@ -499,11 +499,9 @@ class SqlStore(Store):
                 .order_by(crawl_links.c.url)
             )
             for row in rows:
-                yield StoredLinks(
-                    url=row.url,
-                    kind=row.kind,
-                    fingerprint=row.fingerprint,
-                    links=[str(link) for link in row.links or []],
+                # Built without validation: a large site has millions of links.
+                yield StoredLinks.model_construct(
+                    url=row.url, kind=row.kind, fingerprint=row.fingerprint, links=row.links or []
                 )
 
     def count_unseen(self, source_id: str, job_id: str) -> tuple[int, int]:

@@ -56,7 +56,7 @@ class CrawlMemory:
         shared: dict[str, str] = {}
         page_links: dict[str, tuple[str | None, tuple[str, ...]]] = {}
         for record in links:
-            urls = tuple(shared.setdefault(url, url) for url in record.links)
+            urls = tuple(map(shared.setdefault, record.links, record.links))
             if record.kind == PAGE:
                 page_links[record.url] = (record.fingerprint, urls)
             else:
