@@ -80,6 +80,14 @@ class RunOptions(BaseModel):
         description="End the run Failed when rejected items exceed this share of the "
         "discovered ones (0.1 = 10%); empty: never.",
     )
+    max_delete_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="When a complete discovery would mark deleted more than this share of "
+        "the source's live items (an empty mount point, a site answering an empty page), "
+        "delete nothing and end the run Failed; 1 allows any deletion.",
+    )
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
     result_storage: str | None = Field(
         default=None,

@@ -158,6 +158,8 @@ def render_summary_markdown(
     lines += ["## Outcomes", "", "| outcome | items |", "|---|---:|"]
     lines += [f"| {name} | {value} |" for name, value in counts.model_dump().items()]
     lines.append("")
+    if report.notes:
+        lines += ["## Notes", "", *(f"- {_cell(note)}" for note in report.notes), ""]
     lines += ["## Throughput", ""]
     if report.duration_s > 0:
         per_second = counts.discovered / report.duration_s

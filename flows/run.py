@@ -18,7 +18,12 @@ from prefect.filesystems import WritableFileSystem
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
-from ingest.errors import IngestError, ItemsFailedError, TooManyRejectedError
+from ingest.errors import (
+    IngestError,
+    ItemsFailedError,
+    TooManyDeletionsError,
+    TooManyRejectedError,
+)
 from ingest.models import (
     BatchResult,
     Counts,
@@ -146,6 +151,11 @@ def rejected_share_exceeded(counts: Counts, limit: float | None) -> bool:
     return counts.rejected > limit * counts.discovered
 
 
+def delete_share_exceeded(unseen: int, live: int, limit: float) -> bool:
+    """True when marking `unseen` of `live` items deleted is above the allowed share."""
+    return live > 0 and unseen > limit * live
+
+
 def finish_run(
     store: Store,
     run: RunSetup,
@@ -158,20 +168,33 @@ def finish_run(
     parameters: dict[str, Any],
     complete_discovery: bool,
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+    incomplete_reasons: list[str] | None = None,
 ) -> State[Any]:
-    """Tombstone (only after a complete discovery), record the run, close the job
-    when nothing failed, and return the final state carrying the report.
+    """Tombstone (only after a complete discovery, and within the delete guard), record
+    the run, close the job when nothing failed, and return the final state carrying the
+    report.
 
     The run ends Failed when items failed (the job stays open: the run is resumable),
-    or when the rejected share is above `options.max_rejected_share` (the job is closed:
-    rejections are final for their content).
+    when a complete discovery would mark deleted more than `options.max_delete_share` of
+    the source's live items (nothing is deleted and the job stays open, so a run with a
+    higher share does the deletes), or when the rejected share is above
+    `options.max_rejected_share` (the job is closed: rejections are final for their
+    content).
     """
+    notes: list[str] = []
+    refused: tuple[int, int] | None = None
     if complete_discovery:
-        deleted = len(store.tombstone_unseen(source_id, job_id, run.run_id))
-        totals.counts.deleted += deleted
-        run.reporter.record_outcome(Outcome.DELETED, deleted)
+        unseen, live = store.count_unseen(source_id, job_id)
+        if delete_share_exceeded(unseen, live, options.max_delete_share):
+            refused = (unseen, live)
+        else:
+            deleted = len(store.tombstone_unseen(source_id, job_id, run.run_id))
+            totals.counts.deleted += deleted
+            run.reporter.record_outcome(Outcome.DELETED, deleted)
     else:
-        logger.warning("discovery was not complete: nothing is marked deleted in this run")
+        why = "; ".join(incomplete_reasons or ["discovery was not complete"])
+        notes.append(f"nothing was marked deleted for lack of a complete discovery: {why}")
+        logger.warning("%s", notes[-1])
     discover = totals.phases.get(Stage.DISCOVER.value)
     if discover is not None:
         discover.items = totals.counts.discovered
@@ -187,10 +210,21 @@ def finish_run(
         skipped=totals.skipped,
         duration_s=round(time.perf_counter() - run.started, 3),
         phases=totals.phases,
+        notes=notes,
     )
+    guard = None
+    if refused is not None:
+        guard = TooManyDeletionsError(report, *refused, options.max_delete_share)
+        report.state = "Failed"
+        report.notes.append(guard.reason)
     store.record_run(report, job_id, source_id, parameters)
     run.reporter.finish()
     publish_run_summary(report)
+    if guard is not None:
+        # Nothing was deleted and the job stays open: the next run (with a higher
+        # --max-delete-share) sees the same source and does the deletes.
+        logger.error("%s", guard.reason)
+        return Failed(message=guard.reason, data=guard)
     if failed:
         error: IngestError = ItemsFailedError(report)
         return Failed(message=str(error), data=error)

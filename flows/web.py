@@ -26,10 +26,9 @@ from ingest.progress import (
     record_discovered,
 )
 from ingest.sources.web import CrawledPage, WebSource, WebSourceConfig
-from ingest.sources.web.crawler import validators_from_fingerprint
-from ingest.sources.web.frontier import PAGE_BUDGET
-from ingest.sources.web.source import DoneLookup, DonePage, ValidatorsLookup
-from ingest.store import open_store
+from ingest.sources.web.memory import CrawlMemory
+from ingest.sources.web.source import SitemapFetched
+from ingest.store import StoredLinks, open_store
 from ingest.store.base import Store
 from tasks.web import ingest_pages, load_web_auth
 
@@ -71,7 +70,10 @@ async def ingest_web(
             options,
             site=site.model_dump(mode="json", exclude={"user_agent"}),
         )
-        web.validators, web.done = _stored_pages(store, web.source_id, batch_settings.job_id)
+        web.use_memory(_crawl_memory(store, web.source_id, batch_settings.job_id))
+        if options.full:
+            web.validators = None  # --full reprocesses every page: it needs their bodies
+        web.on_sitemap = _sitemap_saver(store, web.source_id)
         await shared_limits.start(batch_settings.job_id)
         totals = BatchResult()
         in_flight: set[asyncio.Task[BatchResult]] = set()
@@ -107,7 +109,7 @@ async def ingest_web(
                 totals.merge(result)
             totals.time(Stage.DISCOVER.value, time.perf_counter() - crawl_started, 0)
         _log_refusals(web, logger)
-        complete = not web.frontier.refusal_counts.get(PAGE_BUDGET)
+        incomplete = web.incomplete_reasons()
         return finish_run(
             store,
             run,
@@ -117,34 +119,30 @@ async def ingest_web(
             source_id=web.source_id,
             totals=totals,
             parameters={"site": site.model_dump(), "options": options.model_dump()},
-            complete_discovery=complete,
+            complete_discovery=not incomplete,
+            incomplete_reasons=incomplete,
             logger=logger,
         )
 
 
-def _stored_pages(store: Store, source_id: str, job_id: str) -> tuple[ValidatorsLookup, DoneLookup]:
-    """What the store knows, read once per crawl (bounded by max_pages): the stored
-    ETag/Last-Modified for conditional requests, and the pages an earlier run of this
-    job stored, which a resumed crawl does not fetch again (their stored links are
-    followed instead)."""
-    validators: dict[str, tuple[str | None, str | None]] = {}
-    done: dict[str, str] = {}
-    for state in store.iter_items(source_id):
-        if state.deleted or not state.fingerprint:
-            continue
-        validators[state.uri] = validators_from_fingerprint(state.fingerprint)
-        if state.job_id == job_id:
-            done[state.uri] = state.fingerprint
+def _crawl_memory(store: Store, source_id: str, job_id: str) -> CrawlMemory:
+    """What the store knows of the site, read once per crawl in two queries (bounded by
+    the stored pages and their links): validators for conditional requests, the links
+    and sitemap URLs to follow behind a 304, and the pages of the job being resumed."""
+    return CrawlMemory(store.iter_items(source_id), store.iter_links(source_id), job_id)
 
-    def done_page(url: str) -> DonePage | None:
-        fingerprint = done.get(url)
-        if fingerprint is None:
-            return None
-        document = store.get_document(source_id, url)
-        links = document.metadata.get("links", []) if document is not None else []
-        return DonePage(fingerprint=fingerprint, links=[str(link) for link in links])
 
-    return validators.get, done_page
+def _sitemap_saver(store: Store, source_id: str) -> Any:
+    def save(sitemap: SitemapFetched) -> None:
+        record = StoredLinks(
+            url=sitemap.url,
+            kind=sitemap.kind,
+            fingerprint=sitemap.fingerprint,
+            links=list(sitemap.urls),
+        )
+        store.save_links(source_id, [record])
+
+    return save
 
 
 def _log_refusals(web: WebSource, logger: Any) -> None:

@@ -11,7 +11,8 @@
     ├── AuthenticationError      credentials missing, wrong or refused
     └── RunFailedError           a run ended Failed (carries the report)
         ├── ItemsFailedError     some items failed: resumable
-        └── TooManyRejectedError more rejected than the run allows
+        ├── TooManyRejectedError more rejected than the run allows
+        └── TooManyDeletionsError a complete discovery would delete too much (nothing is)
 
 Every error carries structured context and builds its own message from it, so a
 log line or a report entry always names the item and the stage.
@@ -195,3 +196,27 @@ class TooManyRejectedError(RunFailedError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.report, self.details["limit"]))
+
+
+class TooManyDeletionsError(RunFailedError):
+    """A complete discovery would mark deleted more than the allowed share of the source's
+    live items (an empty mount point, a site that answers with an empty page): nothing
+    was deleted. The run is resumable: run again once the source is back, or with a
+    higher `--max-delete-share` when the deletions are meant."""
+
+    def __init__(self, report: Any, unseen: int, live: int, limit: float) -> None:
+        super().__init__(
+            f"refused to mark {unseen} of {live} live item(s) deleted "
+            f"({unseen / live:.1%} of the source), more than the maximum delete share "
+            f"of {limit:.0%}; nothing was deleted. If the source really lost them, run "
+            "again with --max-delete-share 1 (max_delete_share=1.0 in the flow parameters)",
+            report,
+            retryable=True,
+            unseen=unseen,
+            live=live,
+            limit=limit,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        d = self.details
+        return (type(self), (self.report, d["unseen"], d["live"], d["limit"]))

@@ -57,6 +57,11 @@ class SourceItem(BaseModel):
         description="Set when discovery already knows the item cannot be taken (the reason).",
     )
     problem_code: str | None = None
+    links: tuple[str, ...] | None = Field(
+        default=None,
+        description="A crawled page's outgoing links (normalised, in scope), stored beside "
+        "its fingerprint; None when this fetch did not learn them.",
+    )
 
 
 class FetchedContent(BaseModel):
@@ -238,6 +243,11 @@ class RunReport(BaseModel):
     skipped: list[Skip] = Field(default_factory=list)
     duration_s: float = 0.0
     phases: dict[str, PhaseTiming] = Field(default_factory=dict)
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the run as a whole did not do, and why (e.g. why nothing was "
+        "marked deleted).",
+    )
 
     def skipped_by_code(self) -> dict[str, int]:
         """How many items were skipped for each reason code, most frequent first."""

@@ -124,6 +124,7 @@ def run_batch(items: list[SourceItem], ctx: BatchContext) -> BatchResult:
     processed = iter(_process_all(contents, ctx, timer))
     progress.passed(len(items), Stage.VALIDATE, Stage.PROCESS)
     writes = [entry if isinstance(entry, ItemWrite) else next(processed) for entry in taken]
+    writes = [_with_links(write, item) for write, item in zip(writes, items, strict=True)]
     for write in writes:
         result.record(_item_result(write))
     with timer.phase(Stage.STORE):
@@ -377,6 +378,14 @@ def _failed(item: SourceItem, stage: str, exc: BaseException, retryable: bool) -
         retryable=retryable,
     )
     return ItemWrite(uri=item.uri, outcome=Outcome.FAILED, failure=failure)
+
+
+def _with_links(write: ItemWrite, item: SourceItem) -> ItemWrite:
+    """The links a crawl found on a page go to the store with its state (not when the
+    item failed: its stored state, links included, stays as it was)."""
+    if item.links is None or write.outcome is Outcome.FAILED:
+        return write
+    return write.model_copy(update={"links": list(item.links)})
 
 
 def _item_result(write: ItemWrite) -> ItemResult:

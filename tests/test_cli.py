@@ -37,6 +37,7 @@ REPORT_KEYS = {
     "skipped",
     "duration_s",
     "phases",
+    "notes",
 }
 COUNT_KEYS = {
     "discovered",

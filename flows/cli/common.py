@@ -70,6 +70,18 @@ MaxRejectedShareOption = Annotated[
         "discovered items is rejected.",
     ),
 ]
+MaxDeleteShareOption = Annotated[
+    float,
+    typer.Option(
+        "--max-delete-share",
+        metavar="SHARE",
+        min=0.0,
+        max=1.0,
+        help="When a complete discovery would mark deleted more than this share (0..1) of "
+        "the source's stored items, delete nothing and end the run Failed (exit 1); "
+        "1 allows any deletion.",
+    ),
+]
 ResultStorageOption = Annotated[
     str | None,
     typer.Option(
@@ -127,6 +139,7 @@ def run_options(
     skip_validator: list[str] | None = None,
     custom_validator: list[str] | None = None,
     max_rejected_share: float | None = None,
+    max_delete_share: float = 0.5,
     result_storage: str | None = None,
     task_runner: str = "thread",
     dask_address: str | None = None,
@@ -163,6 +176,7 @@ def run_options(
             custom=custom_validator or [],
         ),
         max_rejected_share=max_rejected_share,
+        max_delete_share=max_delete_share,
         result_storage=result_storage,
         task_runner=task_runner,
         dask_address=dask_address,
@@ -188,6 +202,8 @@ def run_and_exit(run: Callable[[], Any], as_json: bool) -> None:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
         print_report(report, Console())
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/] {note}")
     if report.state == "Failed" and not report.counts.failed:
         err_console.print(f"[bold red]run failed:[/] {state.message}")
     failed = report.counts.failed or report.state == "Failed"

@@ -32,6 +32,7 @@ from .common import (
     CustomValidatorOption,
     DaskAddressOption,
     FullOption,
+    MaxDeleteShareOption,
     MaxRejectedShareOption,
     ResultStorageOption,
     SchemaOption,
@@ -64,10 +65,12 @@ from .web import (
     MaxResponseSizeOption,
     PrefixOption,
     RateOption,
+    ReadTimeoutOption,
     RequestsOption,
     ScopeOption,
     SeedsArgument,
     SitemapOption,
+    TimeoutOption,
     web_site,
 )
 
@@ -247,6 +250,7 @@ def submit_folder(
     skip_validator: SkipValidatorOption = None,
     custom_validator: CustomValidatorOption = None,
     max_rejected_share: MaxRejectedShareOption = None,
+    max_delete_share: MaxDeleteShareOption = 0.5,
     store: StoreOption = None,
     result_storage: ResultStorageOption = None,
     task_runner: TaskRunnerOption = "thread",
@@ -275,6 +279,7 @@ def submit_folder(
             skip_validator=skip_validator,
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
+            max_delete_share=max_delete_share,
             result_storage=result_storage,
             task_runner=task_runner,
             dask_address=dask_address,
@@ -320,6 +325,8 @@ def submit_site(
     sitemap: SitemapOption = None,
     allow_private_network: AllowPrivateNetworkOption = False,
     max_response_size: MaxResponseSizeOption = "20MB",
+    timeout: TimeoutOption = 120.0,
+    read_timeout: ReadTimeoutOption = 30.0,
     auth: AuthOption = None,
     batch_size: BatchSizeOption = 50,
     batch_concurrency: BatchConcurrencyOption = 2,
@@ -330,6 +337,7 @@ def submit_site(
     skip_validator: SkipValidatorOption = None,
     custom_validator: CustomValidatorOption = None,
     max_rejected_share: MaxRejectedShareOption = None,
+    max_delete_share: MaxDeleteShareOption = 0.5,
     store: StoreOption = None,
     result_storage: ResultStorageOption = None,
     deployment: DeploymentOption = None,
@@ -350,6 +358,7 @@ def submit_site(
             skip_validator=skip_validator,
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
+            max_delete_share=max_delete_share,
             result_storage=result_storage,
         )
         site = web_site(
@@ -369,6 +378,8 @@ def submit_site(
             ignore_robots=ignore_robots,
             sitemap=sitemap,
             allow_private_network=allow_private_network,
+            timeout=timeout,
+            read_timeout=read_timeout,
         )
         when = parse_when(at)
     quiet_prefect(False)
@@ -503,6 +514,7 @@ def status_command(
         "skipped_by_reason": stored.report.skipped_by_code() if stored is not None else None,
         "failures": failures,
         "report_state": report["state"] if report else None,
+        "notes": report.get("notes", []) if report else [],
     }
     if as_json:
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -523,6 +535,8 @@ def status_command(
         if stored.report.skipped:
             by_code = ", ".join(f"{k} {v}" for k, v in stored.report.skipped_by_code().items())
             console.print(f"skipped by reason: {by_code}")
+        for note in report.get("notes", []):
+            console.print(f"[yellow]note:[/] {note}")
         for failure in failures[:20]:
             console.print(
                 f"[red]failed[/] {failure['uri']} ({failure['stage']}): {failure['message']}"

@@ -17,6 +17,7 @@ from .common import (
     CustomValidatorOption,
     FullOption,
     JsonOption,
+    MaxDeleteShareOption,
     MaxRejectedShareOption,
     ResultStorageOption,
     SchemaOption,
@@ -132,6 +133,23 @@ AllowPrivateNetworkOption = Annotated[
         "--allow-private-network", help="Allow private, loopback and link-local addresses."
     ),
 ]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds one attempt at a page may take in all, body included; a page that "
+        "exceeds it on every attempt is failed.",
+    ),
+]
+ReadTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--read-timeout",
+        metavar="SECONDS",
+        help="Seconds to wait for data between two reads.",
+    ),
+]
 AuthOption = Annotated[
     str | None,
     typer.Option(
@@ -160,6 +178,8 @@ def ingest_site(
     sitemap: SitemapOption = None,
     allow_private_network: AllowPrivateNetworkOption = False,
     max_response_size: MaxResponseSizeOption = "20MB",
+    timeout: TimeoutOption = 120.0,
+    read_timeout: ReadTimeoutOption = 30.0,
     auth: AuthOption = None,
     batch_size: BatchSizeOption = 50,
     batch_concurrency: BatchConcurrencyOption = 2,
@@ -171,6 +191,7 @@ def ingest_site(
     skip_validator: SkipValidatorOption = None,
     custom_validator: CustomValidatorOption = None,
     max_rejected_share: MaxRejectedShareOption = None,
+    max_delete_share: MaxDeleteShareOption = 0.5,
     store: StoreOption = None,
     result_storage: ResultStorageOption = None,
     as_json: JsonOption = False,
@@ -191,6 +212,7 @@ def ingest_site(
             skip_validator=skip_validator,
             custom_validator=custom_validator,
             max_rejected_share=max_rejected_share,
+            max_delete_share=max_delete_share,
             result_storage=result_storage,
         )
         site = web_site(
@@ -210,6 +232,8 @@ def ingest_site(
             ignore_robots=ignore_robots,
             sitemap=sitemap,
             allow_private_network=allow_private_network,
+            timeout=timeout,
+            read_timeout=read_timeout,
         )
     _refuse_private_seeds([*site.seeds, *site.sitemaps], allow_private_network)
     quiet_prefect(verbose)
@@ -261,6 +285,8 @@ def web_site(
     ignore_robots: bool = False,
     sitemap: list[str] | None = None,
     allow_private_network: bool = False,
+    timeout: float = 120.0,
+    read_timeout: float = 30.0,
 ) -> WebSourceConfig:
     """The flow's site parameters from the command's options (shared with submit);
     raises ConfigurationError (or pydantic's ValidationError) for a bad option, and
@@ -282,6 +308,9 @@ def web_site(
         raise ConfigurationError(f"--rate must be greater than 0 (requests per second), got {rate}")
     if not delay >= 0:
         raise ConfigurationError(f"--delay must be 0 or more seconds, got {delay}")
+    for option, seconds in (("--timeout", timeout), ("--read-timeout", read_timeout)):
+        if not 0 < seconds < float("inf"):
+            raise ConfigurationError(f"{option} must be more than 0 seconds, got {seconds:g}")
     for option, patterns in (("--include", include), ("--exclude", exclude)):
         for pattern in patterns or []:
             try:
@@ -317,6 +346,8 @@ def web_site(
         concurrency=requests,
         ignore_robots=ignore_robots,
         allow_private_network=allow_private_network,
+        request_deadline=timeout,
+        read_timeout=read_timeout,
     )
     site.check()
     return site

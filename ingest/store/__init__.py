@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .base import IntegrityProblem, ItemWrite, Store, StoredState
+from .base import IntegrityProblem, ItemWrite, Store, StoredLinks, StoredState
 from .schema import SCHEMA_VERSION
 from .sql import SqlStore, StoredRun
 from .urls import StoreLocation, default_store_path, parse_store_url, redact, split_password
@@ -15,6 +15,7 @@ __all__ = [
     "SqlStore",
     "Store",
     "StoreLocation",
+    "StoredLinks",
     "StoredRun",
     "StoredState",
     "default_store_path",

@@ -39,6 +39,21 @@ class ItemWrite(BaseModel):
     document: ProcessedDocument | None = None
     errors: list[str] = Field(default_factory=list)
     failure: Failure | None = None
+    links: list[str] | None = Field(
+        default=None,
+        description="A crawled page's outgoing links (normalised, in scope), kept beside "
+        "its fingerprint; None keeps what is stored.",
+    )
+
+
+class StoredLinks(BaseModel):
+    """What a crawl found behind a URL on its last successful fetch: a page's links or a
+    sitemap's URLs, and the fingerprint (ETag / Last-Modified) they go with."""
+
+    url: str
+    kind: str = Field(description="page, urlset or sitemapindex.")
+    fingerprint: str | None
+    links: list[str]
 
 
 class IntegrityProblem(BaseModel):
@@ -76,6 +91,19 @@ class Store(ABC):
         """Persist a batch in one transaction: upsert documents (replacing their
         chunks), item states and failures. Writing the same batch twice leaves
         the same contents (idempotent)."""
+
+    @abstractmethod
+    def iter_links(self, source_id: str) -> Iterator[StoredLinks]:
+        """Every link record of the source (one query), ordered by url."""
+
+    @abstractmethod
+    def save_links(self, source_id: str, records: list[StoredLinks]) -> None:
+        """Upsert link records (sitemaps; pages are kept through `write_batch`)."""
+
+    @abstractmethod
+    def count_unseen(self, source_id: str, job_id: str) -> tuple[int, int]:
+        """(live items `job_id` did not see or write, live items): what
+        `tombstone_unseen` would mark deleted, out of how many."""
 
     @abstractmethod
     def mark_seen(self, source_id: str, job_id: str, uris: Iterable[str]) -> None:

@@ -36,7 +36,7 @@ from ..content_types import not_text_type
 from ..errors import StoreError
 from .engine import without_nul
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Advisory lock key held while a PostgreSQL store migrates (any constant bigint).
 MIGRATION_LOCK = 0x696E676573740001
 
@@ -186,6 +186,23 @@ runs = Table(
 )
 
 
+# What a crawl found behind a URL when it last fetched it: a page's outgoing links
+# (normalised, in scope) or a sitemap's URLs, beside the validators (`fingerprint`,
+# ETag or Last-Modified) they go with. A page that answers 304 later is followed
+# through these, so a conditional re-crawl reaches what the last full fetch reached.
+crawl_links = Table(
+    "crawl_links",
+    metadata,
+    Column("source_id", Str, nullable=False),
+    Column("url", Str, nullable=False),
+    Column("kind", String(16), nullable=False),  # page | urlset | sitemapindex
+    Column("fingerprint", Str),
+    Column("links", JSONType, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("source_id", "url", name="pk_crawl_links"),
+)
+
+
 def _v1_initial(conn: Connection) -> None:
     # Version 1 is the baseline: the tables exactly as declared above.
     metadata.create_all(conn, checkfirst=True)
@@ -257,10 +274,16 @@ def _v2_skipped_outcome(conn: Connection) -> None:
         )
 
 
+def _v3_crawl_links(conn: Connection) -> None:
+    # Pages stored before this version have no links here: a crawl that meets one of
+    # them behind a 304 fetches it again in full, once.
+    crawl_links.create(conn, checkfirst=True)
+
+
 Migration = Callable[[Connection], None]
 
 # MIGRATIONS[n] brings a database from version n-1 to n. Append, never edit.
-MIGRATIONS: dict[int, Migration] = {1: _v1_initial, 2: _v2_skipped_outcome}
+MIGRATIONS: dict[int, Migration] = {1: _v1_initial, 2: _v2_skipped_outcome, 3: _v3_crawl_links}
 
 
 def read_schema_version(conn: Connection) -> int:

@@ -34,11 +34,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
 from ..models import Chunk, ExportRecord, Failure, Outcome, RunReport
-from .base import IntegrityProblem, ItemWrite, Store, StoredState
+from .base import IntegrityProblem, ItemWrite, Store, StoredLinks, StoredState
 from .engine import WRITE, build_engine, is_conflict, store_error
 from .schema import (
     SCHEMA_VERSION,
     chunks,
+    crawl_links,
     documents,
     ensure_schema,
     failures,
@@ -340,6 +341,11 @@ class SqlStore(Store):
         rejected = [w for w in states.values() if w.outcome is Outcome.REJECTED]
         skipped = [w for w in states.values() if w.outcome is Outcome.SKIPPED]
         deleted = [w for w in states.values() if w.outcome is Outcome.DELETED]
+        linked = [
+            StoredLinks(url=w.uri, kind="page", fingerprint=w.fingerprint, links=w.links)
+            for w in states.values()
+            if w.links is not None and w.outcome is not Outcome.DELETED
+        ]
 
         def rows(group: list[ItemWrite], **fixed: Any) -> list[dict[str, Any]]:
             # In key order, so that concurrent writers lock rows in one order.
@@ -388,6 +394,8 @@ class SqlStore(Store):
             if deleted:
                 conn.execute(self._upsert(items, key, _STATE_COLUMNS), rows(deleted, deleted=True))
                 self._tombstone_documents(conn, source_id, [w.uri for w in deleted], now)
+            if linked:
+                self._write_links(conn, source_id, linked, now)
             if failed:
                 conn.execute(
                     failures.insert(),
@@ -464,6 +472,61 @@ class SqlStore(Store):
                 )
                 .values(deleted=True, updated_at=now)
             )
+
+    def _write_links(
+        self, conn: Connection, source_id: str, records: list[StoredLinks], now: datetime
+    ) -> None:
+        rows = [
+            {
+                "source_id": source_id,
+                "url": record.url,
+                "kind": record.kind,
+                "fingerprint": record.fingerprint,
+                "links": list(record.links),
+                "updated_at": now,
+            }
+            for record in sorted(records, key=lambda r: r.url)
+        ]
+        update = ["kind", "fingerprint", "links", "updated_at"]
+        conn.execute(self._upsert(crawl_links, ["source_id", "url"], update), rows)
+
+    def save_links(self, source_id: str, records: list[StoredLinks]) -> None:
+        if not records:
+            return
+        now = _now()
+        self._transaction(
+            "save_links",
+            lambda conn: self._write_links(conn, source_id, records, now),
+            source_id=source_id,
+        )
+
+    def iter_links(self, source_id: str) -> Iterator[StoredLinks]:
+        with self._mapped("iter_links", source_id), self._read() as conn:
+            rows = conn.execute(
+                select(
+                    crawl_links.c.url,
+                    crawl_links.c.kind,
+                    crawl_links.c.fingerprint,
+                    crawl_links.c.links,
+                )
+                .where(crawl_links.c.source_id == source_id)
+                .order_by(crawl_links.c.url)
+            )
+            for row in rows:
+                # Built without validation: a large site has millions of links.
+                yield StoredLinks.model_construct(
+                    url=row.url, kind=row.kind, fingerprint=row.fingerprint, links=row.links or []
+                )
+
+    def count_unseen(self, source_id: str, job_id: str) -> tuple[int, int]:
+        unseen = or_(items.c.seen_job.is_(None), items.c.seen_job != job_id)
+        query = select(
+            func.count(),
+            func.coalesce(func.sum(case((unseen, 1), else_=0)), 0),
+        ).where(items.c.source_id == source_id, items.c.deleted == false())
+        with self._mapped("count_unseen", source_id), self._read() as conn:
+            row = conn.execute(query).one()
+        return int(row[1]), int(row[0])
 
     def mark_seen(self, source_id: str, job_id: str, uris: Iterable[str]) -> None:
         wanted = list(dict.fromkeys(uris))

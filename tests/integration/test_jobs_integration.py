@@ -302,6 +302,71 @@ def test_cancel_stops_a_running_run_and_retry_finishes_it_reusing_done_batches(
     assert counts["failed"] == 0
 
 
+def test_a_scheduled_site_crawl_run_twice_keeps_the_same_export(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The nightly re-crawl of an unchanged static site (every page and sitemap answers
+    304 to a conditional request): the second scheduled run loses nothing (#16)."""
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "web"))
+    from conditional_site import serving
+    from prefect.client.schemas.actions import DeploymentUpdate
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.schedules import IntervalSchedule
+
+    from ingest.sources.web import WebSourceConfig
+    from ingest.store import open_store
+
+    def export() -> list[dict[str, Any]]:
+        with open_store(str(store)) as opened:
+            return [record.model_dump(mode="json") for record in opened.iter_export()]
+
+    store = tmp_path / "site.db"
+    set_pool(stack, is_paused=False, concurrency_limit=None)
+    with serving() as site:
+        seeds = [f"{site.base}/", f"{site.base}/sitemap_index.xml"]
+        config = WebSourceConfig(seeds=seeds, max_depth=50, allow_private_network=True)
+        parameters = {
+            "site": config.model_dump(mode="json"),
+            "options": {"store": str(store), "batch_size": 50},
+        }
+        with stack.client() as client:
+            deployment = client.read_deployment_by_name("ingest-web/site")
+            original = deployment.parameters
+            client.update_deployment(deployment.id, DeploymentUpdate(parameters=parameters))
+            [schedule] = client.create_deployment_schedules(
+                deployment.id, [(IntervalSchedule(interval=timedelta(seconds=20)), True)]
+            )
+        deployment_filter = DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))
+
+        def finished(count: int) -> list[Any] | None:
+            with stack.client() as client:
+                runs = client.read_flow_runs(deployment_filter=deployment_filter, limit=50)
+            done = [r for r in runs if r.auto_scheduled and r.state and r.state.is_final()]
+            return sorted(done, key=lambda r: r.expected_start_time) if len(done) >= count else None
+
+        try:
+            first = wait_for("the first scheduled crawl", lambda: finished(1), stack, 180)[0]
+            assert first.state.type.value == "COMPLETED", first.state.message
+            after_first = export()
+            assert {r["uri"] for r in after_first} == site.page_uris
+            site.clear()
+            second = wait_for("the second scheduled crawl", lambda: finished(2), stack, 180)[1]
+        finally:
+            with stack.client() as client:
+                client.delete_deployment_schedule(deployment.id, schedule.id)
+                client.update_deployment(deployment.id, DeploymentUpdate(parameters=original))
+        assert second.state.type.value == "COMPLETED", second.state.message
+        assert export() == after_first
+        status = stack.ingest("status", str(second.id), "--json")
+        assert status.returncode == 0, status.stderr
+        counts = json.loads(status.stdout)["counts"]
+        assert counts["unchanged"] == 200, counts
+        assert counts["deleted"] == 0, counts
+        hits = [hit for hit in site.requests() if hit.path != "/robots.txt"]
+        assert hits
+        assert all(hit.conditional and hit.status == 304 for hit in hits)
+
+
 def test_a_scheduled_deployment_creates_its_runs(stack: Stack) -> None:
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
     from prefect.client.schemas.schedules import IntervalSchedule

@@ -128,6 +128,36 @@ def test_defaults(cli: Any, ran: dict[str, Any]) -> None:
     assert (site.per_host_concurrency, site.concurrency) == (8, 16)
     assert ran["options"].concurrency == 2  # batches in flight
     assert ran["checked"] == ([SEED], False)
+    assert (site.request_deadline, site.read_timeout) == (120.0, 30.0)
+    assert ran["options"].max_delete_share == 0.5
+
+
+def test_timeouts_and_delete_share_reach_the_flow(
+    cli: Any, ran: dict[str, Any], queued: dict[str, Any]
+) -> None:
+    args = [SEED, "--timeout", "7.5", "--read-timeout", "2", "--max-delete-share", "1"]
+    site = web(cli, ran, *args)
+    assert (site.request_deadline, site.read_timeout) == (7.5, 2.0)
+    assert ran["options"].max_delete_share == 1.0
+    result = CliRunner().invoke(cli, ["submit", "web", *args])
+    assert result.exit_code == 0, result.output
+    parameters = queued["parameters"]
+    assert (parameters["site"]["request_deadline"], parameters["site"]["read_timeout"]) == (
+        7.5,
+        2.0,
+    )
+    assert parameters["options"]["max_delete_share"] == 1.0
+
+
+@pytest.mark.parametrize("command", [["fs"], ["submit", "fs"]])
+@pytest.mark.parametrize("value", ["2", "-1", "half"])
+def test_bad_max_delete_share_on_folders_is_exit_2(
+    cli: Any, queued: dict[str, Any], tmp_path: Path, command: list[str], value: str
+) -> None:
+    result = CliRunner().invoke(cli, [*command, str(tmp_path), "--max-delete-share", value])
+    assert result.exit_code == 2, result.output
+    assert "--max-delete-share" in one_line(result.stderr)
+    assert queued == {}
 
 
 # --- --scope, --domain, --prefix --------------------------------------------------------
@@ -331,6 +361,13 @@ BAD_USAGE = [
     (["--max-response-size", "12XB"], ["invalid size", "12XB"]),
     (["--include", "(unclosed"], ["--include", "invalid regular expression"]),
     (["--deny", "[a-"], ["--exclude", "invalid regular expression"]),
+    (["--timeout", "0"], ["--timeout", "more than 0 seconds"]),
+    (["--timeout", "-3"], ["--timeout", "more than 0 seconds"]),
+    (["--timeout", "soon"], ["--timeout", "number"]),
+    (["--read-timeout", "0"], ["--read-timeout", "more than 0 seconds"]),
+    (["--read-timeout", "inf"], ["--read-timeout", "more than 0 seconds"]),
+    (["--max-delete-share", "1.5"], ["--max-delete-share", "less than or equal to 1"]),
+    (["--max-delete-share", "-0.1"], ["--max-delete-share", "greater than or equal to 0"]),
 ]
 
 

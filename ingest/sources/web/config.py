@@ -69,7 +69,12 @@ class WebSourceConfig(BaseModel):
     )
     max_redirects: int = Field(default=10, ge=0, description="Redirects followed per request.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
-    read_timeout: float = Field(default=30.0, gt=0, description="Seconds between two reads.")
+    read_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds to wait for data between two reads (--read-timeout); a page "
+        "that exceeds it is retried, then failed with the timeout and the attempts.",
+    )
     write_timeout: float = Field(default=30.0, gt=0, description="Seconds to send the request.")
     pool_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to wait for a free connection."
@@ -77,7 +82,8 @@ class WebSourceConfig(BaseModel):
     request_deadline: float = Field(
         default=120.0,
         gt=0,
-        description="Seconds one attempt may take in all, body included.",
+        description="Seconds one attempt may take in all, body included (--timeout); a "
+        "page that exceeds it is retried, then failed with the timeout and the attempts.",
     )
     max_retries: int = Field(
         default=3,

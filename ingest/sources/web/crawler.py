@@ -20,6 +20,7 @@ from .bodies import ACCEPT_ENCODING, read_body
 from .config import WebSourceConfig
 from .errors import (
     BlockedByRobotsError,
+    FetchTimeoutError,
     HttpStatusError,
     InvalidUrlError,
     OutOfScopeError,
@@ -330,6 +331,8 @@ class Crawler:
             except SourceAccessError as exc:
                 exc.details["attempts"] = attempt + 1
                 if not exc.retryable or attempt >= self.config.max_retries:
+                    if isinstance(exc, FetchTimeoutError):
+                        raise self._gave_up(exc, attempt + 1) from exc
                     raise
                 retry_after = exc.details.get("retry_after")
                 if retry_after is not None:
@@ -359,7 +362,39 @@ class Crawler:
             except (SourceAccessError, AuthenticationError):
                 raise
             except Exception as exc:
-                raise map_exception(exc, url) from exc
+                raise self._timed_out(exc, url) or map_exception(exc, url) from exc
+
+    def _timed_out(self, exc: Exception, url: str) -> FetchTimeoutError | None:
+        """A timeout, named with the limit that ran out (and the option that sets it)."""
+        config = self.config
+        limits: dict[type[BaseException], str] = {
+            httpx.ConnectTimeout: f"connect timeout ({config.connect_timeout:g} s)",
+            httpx.ReadTimeout: f"read timeout (no data for {config.read_timeout:g} s, "
+            "--read-timeout)",
+            httpx.WriteTimeout: f"write timeout ({config.write_timeout:g} s)",
+            httpx.PoolTimeout: f"no free connection within {config.pool_timeout:g} s",
+        }
+        kind = limits.get(type(exc))
+        if kind is None and isinstance(exc, TimeoutError):
+            kind = (
+                f"request deadline exceeded ({config.request_deadline:g} s per attempt, --timeout)"
+            )
+        if kind is None:
+            return None
+        mapped = map_exception(exc, url)
+        if not isinstance(mapped, FetchTimeoutError):  # an aiohttp connection error
+            return None
+        return FetchTimeoutError(
+            f"{kind} fetching {url}", uri=url, details={**mapped.details, "timeout": kind}
+        )
+
+    @staticmethod
+    def _gave_up(exc: FetchTimeoutError, attempts: int) -> FetchTimeoutError:
+        return FetchTimeoutError(
+            f"{exc.reason}; gave up after {attempts} attempt(s)",
+            uri=exc.uri or "",
+            details={**exc.details, "attempts": attempts},
+        )
 
     async def _read(
         self, url: str, response: httpx.Response, cap: int, truncate: bool

@@ -86,6 +86,16 @@ class RobotsCache:
             self._rules[origin] = future
         return await asyncio.shield(future)
 
+    def failures(self) -> dict[str, str]:
+        """Origins whose robots.txt could not be read (a server error or no answer), so
+        this crawl treated them as fully disallowed: origin -> reason."""
+        found: dict[str, str] = {}
+        for origin in self._rules:
+            rules = self.cached(origin)
+            if rules is not None and rules.disallow_all_reason is not None:
+                found[origin] = rules.disallow_all_reason
+        return found
+
     def cached(self, origin: str) -> RobotsRules | None:
         future = self._rules.get(origin)
         if future is None or not future.done() or future.cancelled():

@@ -13,32 +13,37 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...content_types import guess_content_type
-from ...errors import ConfigurationError, SourceAccessError
+from ...errors import ConfigurationError, ItemGoneError, SourceAccessError
 from ...models import SourceItem, content_hash
 from .auth import OriginAuth
 from .config import WebSourceConfig
 from .crawler import Crawler, FetchResult, web_fingerprint
 from .errors import BlockedByRobotsError, RefusedError, SitemapError, error_code
-from .frontier import DUPLICATE, INVALID_URL, Frontier, Kind, Refusal, Request
+from .frontier import (
+    DUPLICATE,
+    INVALID_URL,
+    PAGE_BUDGET,
+    SITEMAP_BUDGET,
+    TOO_DEEP,
+    Frontier,
+    Kind,
+    Refusal,
+    Request,
+)
 from .hosts import SharedHostLimits
 from .links import HTML_TYPES, extract_links
+from .memory import CrawlMemory, DonePage, StoredSitemap
 from .sitemaps import looks_like_sitemap, parse_sitemap
 from .urls import Scope, normalize_url, origin
 
 #: Stored validators of a URL, (ETag, Last-Modified), for conditional requests.
 ValidatorsLookup = Callable[[str], tuple[str | None, str | None] | None]
 
-
-@dataclass(frozen=True, slots=True)
-class DonePage:
-    """A page an earlier run of the same job already stored: its fingerprint and links."""
-
-    fingerprint: str
-    links: list[str]
-
-
 #: Pages already done in the job being resumed: they are not fetched again.
 DoneLookup = Callable[[str], DonePage | None]
+
+#: Examples kept of pages whose links are not known (the count is always kept).
+MAX_UNKNOWN_EXAMPLES = 20
 
 _SITEMAP_TYPES = frozenset(
     {
@@ -69,6 +74,16 @@ class SitemapFailure:
     url: str
     code: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapFetched:
+    """A sitemap read in full: what to store so that a 304 later reuses its URLs."""
+
+    url: str
+    kind: str
+    fingerprint: str | None
+    urls: tuple[str, ...]
 
 
 @dataclass
@@ -109,6 +124,7 @@ class WebSource:
         flush_after: float = 2.0,
         auth: OriginAuth | None = None,
         shared_limits: SharedHostLimits | None = None,
+        memory: CrawlMemory | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -130,6 +146,15 @@ class WebSource:
         self.stats = CrawlStats()
         self.validators = validators
         self.done: DoneLookup | None = None
+        self.memory: CrawlMemory | None = None
+        if memory is not None:
+            self.use_memory(memory)
+        #: Called with each sitemap read in full (the flow stores its URLs).
+        self.on_sitemap: Callable[[SitemapFetched], None] | None = None
+        #: Pages and sitemaps that failed with no stored links: what lies behind them
+        #: is unknown, so the crawl cannot prove that it reached everything.
+        self.unknown_links = 0
+        self.unknown_examples: list[str] = []
         self._flush_after = flush_after
         self._in_flight = 0
 
@@ -142,9 +167,53 @@ class WebSource:
     async def aclose(self) -> None:
         await self.crawler.aclose()
 
+    def use_memory(self, memory: CrawlMemory) -> None:
+        """Crawl with what the store knows: conditional requests, stored links behind a
+        304 or a failure, and the pages of the job being resumed."""
+        self.memory = memory
+        self.validators = memory.validators
+        self.done = memory.done
+
     @property
     def refusals(self) -> list[Refusal]:
         return self.frontier.refusals
+
+    def incomplete_reasons(self) -> list[str]:
+        """Why this crawl cannot prove that it reached every page the previous crawl of
+        the site reached (empty: it can, and a stored page it did not reach is gone)."""
+        reasons: list[str] = []
+        counts = self.frontier.refusal_counts
+        if counts.get(PAGE_BUDGET):
+            reasons.append(
+                f"the page budget (max_pages={self.config.max_pages}) cut the crawl: "
+                f"{counts[PAGE_BUDGET]} URL(s) not requested"
+            )
+        if counts.get(SITEMAP_BUDGET):
+            reasons.append(
+                f"the sitemap budget (max_sitemaps={self.config.max_sitemaps}) cut the crawl: "
+                f"{counts[SITEMAP_BUDGET]} sitemap(s) not read"
+            )
+        deep = [r.url for r in self.frontier.refusals if r.code == TOO_DEEP]
+        deep_stored = [url for url in deep if self.memory and self.memory.is_stored(url)]
+        if deep_stored or counts.get(TOO_DEEP, 0) > len(deep):
+            reasons.append(
+                f"the depth limit (max_depth={self.config.max_depth}) cut the crawl "
+                f"before page(s) an earlier crawl stored, e.g. {(deep_stored or deep)[0]}"
+            )
+        if self.unknown_links:
+            examples = ", ".join(self.unknown_examples[:3])
+            reasons.append(
+                f"{self.unknown_links} page(s) or sitemap(s) failed and their links are not "
+                f"known: {examples}"
+            )
+        for site, reason in self.crawler.robots.failures().items():
+            reasons.append(f"{site}/robots.txt could not be read: {reason}")
+        return reasons
+
+    def _unknown(self, url: str, reason: str) -> None:
+        self.unknown_links += 1
+        if len(self.unknown_examples) < MAX_UNKNOWN_EXAMPLES:
+            self.unknown_examples.append(f"{url} ({reason})")
 
     def _normalize(self, url: str) -> str | None:
         return normalize_url(url, sorted_query=self.config.sorted_query)
@@ -251,31 +320,82 @@ class WebSource:
             done = self.done(url)
             if done is not None:
                 return self._take_done(request, done)
+        stored_sitemap = None
+        if self.memory is not None and (request.kind is Kind.SITEMAP or request.seed):
+            stored_sitemap = self.memory.sitemap(url)  # a seed may be a sitemap
         etag = last_modified = None
-        if self.validators is not None and request.kind is Kind.PAGE:
+        if stored_sitemap is not None:
+            etag, last_modified = stored_sitemap.validators
+        elif self.validators is not None and request.kind is Kind.PAGE:
             etag, last_modified = self.validators(url) or (None, None)
-        cap = self.config.max_sitemap_bytes if request.kind is Kind.SITEMAP else None
         try:
-            result = await self.crawler.fetch(
-                url, etag, last_modified, max_bytes=cap, sitemap=request.kind is Kind.SITEMAP
-            )
+            result = await self._fetch(request, etag, last_modified)
+            if result.not_modified and stored_sitemap is None and self._links_of(url) is None:
+                if self.memory is not None:
+                    # Nothing stored says where this page leads: fetch it in full, once.
+                    etag = last_modified = None
+                    result = await self._fetch(request, None, None)
+                else:
+                    self._unknown(url, "not modified (HTTP 304) and its links are not stored")
         except RefusedError as exc:
             self.frontier.refuse(url, exc.code, exc.reason, request.referrer)
             self.frontier.release(request)
             return None
         except SourceAccessError as exc:
-            if request.kind is Kind.SITEMAP:
+            if request.kind is Kind.SITEMAP or stored_sitemap is not None:
                 self.sitemap_failures.append(SitemapFailure(url, error_code(exc), exc.reason))
+                if isinstance(exc, ItemGoneError):
+                    return None  # gone, and what it listed with it
+                if stored_sitemap is not None:
+                    self._reuse_sitemap(request, stored_sitemap)
+                else:
+                    self._unknown(url, exc.reason)
                 return None
             self.frontier.record(url)
             self.stats.failed += 1
+            self._follow_stored(request, exc)
             return CrawledPage(
                 self._item(url), error=exc, depth=request.depth, referrer=request.referrer
             )
+        if stored_sitemap is not None and result.not_modified:
+            self._reuse_sitemap(request, stored_sitemap)
+            return None
         if request.kind is Kind.SITEMAP or (request.seed and self._is_sitemap(result)):
             self._take_sitemap(request, result)
             return None
         return self._take_page(request, result, etag, last_modified)
+
+    async def _fetch(
+        self, request: Request, etag: str | None, last_modified: str | None
+    ) -> FetchResult:
+        sitemap = request.kind is Kind.SITEMAP
+        return await self.crawler.fetch(
+            request.url,
+            etag,
+            last_modified,
+            max_bytes=self.config.max_sitemap_bytes if sitemap else None,
+            sitemap=sitemap,
+        )
+
+    def _links_of(self, url: str) -> tuple[str, ...] | None:
+        return self.memory.links(url) if self.memory is not None else None
+
+    def _follow_stored(self, request: Request, exc: SourceAccessError) -> None:
+        """A page that failed is followed through its stored links; a page that is gone
+        leads nowhere; any other failure leaves what lies behind it unknown."""
+        if isinstance(exc, ItemGoneError):
+            return
+        links = self._links_of(request.url)
+        if links is None:
+            self._unknown(request.url, exc.reason)
+        elif request.depth < self.config.max_depth:
+            self._follow(list(links), request.depth + 1, request.url)
+
+    def _reuse_sitemap(self, request: Request, stored: StoredSitemap) -> None:
+        self.stats.sitemaps += 1
+        kind = Kind.PAGE if stored.kind == "urlset" else Kind.SITEMAP
+        for url in stored.urls:
+            self.frontier.add(url, 0, kind, referrer=request.url)
 
     def _is_sitemap(self, result: FetchResult) -> bool:
         return result.content_type in _SITEMAP_TYPES and looks_like_sitemap(result.body)
@@ -288,12 +408,17 @@ class WebSource:
             self.sitemap_failures.append(SitemapFailure(request.url, exc.code, exc.reason))
             return
         kind = Kind.PAGE if sitemap.kind == "urlset" else Kind.SITEMAP
+        urls: list[str] = []
         for loc in sitemap.urls:
             url = self._normalize(loc)
             if url is None:
                 self.frontier.refuse(loc, INVALID_URL, "not an http(s) URL", request.url)
             else:
+                urls.append(url)
                 self.frontier.add(url, 0, kind, referrer=request.url)
+        if self.on_sitemap is not None:
+            fetched = SitemapFetched(request.url, sitemap.kind, result.fingerprint, tuple(urls))
+            self.on_sitemap(fetched)
 
     def _take_page(
         self,
@@ -326,7 +451,11 @@ class WebSource:
         if not self.frontier.record(uri, final, request.url):
             self.frontier.refuse(request.url, DUPLICATE, f"same page as {uri}", request.referrer)
             return None
-        if links is not None and request.depth < self.config.max_depth:
+        if result.not_modified:
+            stored = self._links_of(request.url) or ()
+            if request.depth < self.config.max_depth:
+                self._follow(list(stored), request.depth + 1, final)
+        elif links is not None and request.depth < self.config.max_depth:
             self._follow(links.links, request.depth + 1, final)
         if result.not_modified:
             self.stats.not_modified += 1
@@ -341,6 +470,11 @@ class WebSource:
             fingerprint=fingerprint,
             content_type=result.content_type,
             problem=(result.problem_code, result.problem) if result.problem else None,
+            # Kept with the page, so that a 304 later leads where this body led; a body
+            # with no links (not HTML) is known to lead nowhere. A 304 keeps what is stored.
+            links=None
+            if result.not_modified
+            else tuple(link for link in (links.links if links else ()) if link in self.scope),
         )
         return CrawledPage(item, result=result, depth=request.depth, referrer=request.referrer)
 
@@ -350,8 +484,7 @@ class WebSource:
         if not self.frontier.record(request.url):
             return None
         if request.depth < self.config.max_depth:
-            links = [url for link in done.links if (url := self._normalize(link))]
-            self._follow(links, request.depth + 1, request.url)
+            self._follow(list(done.links), request.depth + 1, request.url)
         self.stats.pages += 1
         item = self._item(request.url, fingerprint=done.fingerprint)
         return CrawledPage(item, depth=request.depth, referrer=request.referrer)
@@ -379,6 +512,7 @@ class WebSource:
         fingerprint: str | None = None,
         content_type: str | None = None,
         problem: tuple[str | None, str] | None = None,
+        links: tuple[str, ...] | None = None,
     ) -> SourceItem:
         return SourceItem(
             source_id=self.source_id,
@@ -388,6 +522,7 @@ class WebSource:
             content_type=content_type or guess_content_type(urlsplit(uri).path),
             problem_code=problem[0] if problem else None,
             problem=problem[1] if problem else None,
+            links=links,
         )
 
 
