@@ -43,8 +43,8 @@ def api_url() -> str:
     url = PREFECT_API_URL.value()
     if not url:
         raise ApiUnavailableError(
-            "no Prefect server configured: start one (prefect server start) and set "
-            "PREFECT_API_URL, e.g. http://127.0.0.1:4200/api (see deployments/README.md)"
+            "no Prefect server configured: start a local one with `ingest server start`, "
+            "or set PREFECT_API_URL to yours (see deployments/README.md)"
         )
     return str(url)
 
