@@ -7,6 +7,8 @@ is the one place the temporary API's first start is exercised."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,34 @@ def test_unreachable_prefect_api_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert len(lines) == 1, run.stderr
     assert "cannot reach the Prefect API at http://127.0.0.1:9/api" in lines[0]
     assert not (tmp_path / "ingest" / "ingest.db").exists()
+
+
+SPY_ON_THE_RUN = """
+import sys
+import flows.cli.fs
+
+def report_the_settings(run, as_json):
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+    print(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    raise SystemExit(0)
+
+flows.cli.fs.run_and_exit = report_the_settings
+sys.argv = ["ingest", "fs", sys.argv[1]]
+from flows.cli import main
+main()
+"""
+
+
+def test_the_cli_start_up_timeout_reaches_prefect(tmp_path: Path) -> None:
+    # Prefect reads its settings when it is imported: the CLI's default must be in place
+    # before the first import, which the options of `ingest fs` already cause.
+    run = subprocess.run(
+        [sys.executable, "-c", SPY_ON_THE_RUN, str(SAMPLES)],
+        env=user_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "120"

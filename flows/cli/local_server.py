@@ -128,45 +128,70 @@ def start(
 ) -> ServerRecord:
     """Start `prefect server start` in the background on 127.0.0.1 with its SQLite
     database under the data folder; return once its API answers. `on_wait` is called
-    once if the server is not up within two seconds (the first start is slow)."""
-    home = server_home()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    chosen = port or (DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port())
+    once if the server is not up within two seconds (the first start is slow).
+    Without a `port`: 4200 if free, else any free port (and another one if a process
+    took the port between the choice and the server's bind)."""
     if port is not None and not _port_is_free(port):
         raise LocalServerError(f"port {port} on {HOST} is in use: choose another with --port")
+    server_home().mkdir(parents=True, exist_ok=True, mode=0o700)
+    deadline = time.monotonic() + timeout
+    chosen = port or (DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port())
+    for attempt in range(3):
+        process = _spawn(chosen)
+        record = ServerRecord(
+            pid=process.pid,
+            port=chosen,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        if _wait_up(process, record, deadline, on_wait):
+            _write_record(record)
+            return record
+        if process.poll() is None:
+            _terminate(process.pid)
+            raise LocalServerError(
+                f"the Prefect server did not answer within {timeout:.0f} s; its log: {log_path()}"
+            )
+        if port is not None or _port_is_free(chosen) or attempt == 2:
+            raise LocalServerError(
+                f"the Prefect server exited with code {process.returncode} while starting; "
+                f"its log: {log_path()}"
+            )
+        chosen, on_wait = _free_port(), None
+    raise AssertionError("unreachable")
+
+
+def _spawn(port: int) -> subprocess.Popen[bytes]:
     with log_path().open("ab") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", HOST,
-             "--port", str(chosen), "--analytics-off"],
+             "--port", str(port), "--analytics-off"],
             env=_server_env(),
-            cwd=home,
+            cwd=server_home(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
-    record = ServerRecord(
-        pid=process.pid, port=chosen, started_at=datetime.now(UTC).isoformat(timespec="seconds")
-    )
-    deadline = time.monotonic() + timeout
-    warned_at = time.monotonic() + 2
+
+
+def _wait_up(
+    process: subprocess.Popen[bytes],
+    record: ServerRecord,
+    deadline: float,
+    on_wait: Callable[[], None] | None,
+) -> bool:
+    """True once the server answers; False if it exits or the deadline passes."""
+    warn_at = time.monotonic() + 2
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LocalServerError(
-                f"the Prefect server exited with code {process.returncode} while starting; "
-                f"its log: {log_path()}"
-            )
+            return False
         if is_up(record):
-            _write_record(record)
-            return record
-        if on_wait is not None and time.monotonic() > warned_at:
+            return True
+        if on_wait is not None and time.monotonic() > warn_at:
             on_wait()
             on_wait = None
         time.sleep(0.25)
-    _terminate(process.pid)
-    raise LocalServerError(
-        f"the Prefect server did not answer within {timeout:.0f} s; its log: {log_path()}"
-    )
+    return False
 
 
 def stop(record: ServerRecord, *, timeout: float = STOP_TIMEOUT_S) -> None:
