@@ -1,6 +1,7 @@
-"""`ingest runs`: by default the runs that have started, newest first, never the
-schedule's future runs (nor cancelled future ones); `--upcoming`, `--flow`,
-`--deployment` and `--since` narrow it. Runs are made on the real test harness."""
+"""`ingest runs`: by default the runs that have started or ended, newest first (a
+cancelled future run counts from its cancellation, not from its planned start), never
+the schedule's future runs; `--upcoming`, `--flow`, `--deployment` and `--since`
+narrow it. Runs are made on the real test harness."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ async def _make_runs(deployment: str) -> dict[str, Any]:
                 await client.set_flow_run_state(created.id, state, force=True)
             return str(created.id)
 
+        # cancelled first, while due in two hours: it ended (Prefect gives it a start
+        # time then), before every other run
+        in_two_hours = datetime.now(UTC) + timedelta(hours=2)
+        made["cancelled_future"] = await run(
+            "ingest-filesystem", Scheduled(scheduled_time=in_two_hours), Cancelled()
+        )
+        await asyncio.sleep(1.1)
         made["completed"] = await run("ingest-filesystem", Running(), Completed())
         await asyncio.sleep(1.1)
         made["between"] = datetime.now(UTC)
@@ -48,9 +56,6 @@ async def _make_runs(deployment: str) -> dict[str, Any]:
         made["running"] = await run("ingest-web", Running())
         later = datetime.now(UTC) + timedelta(hours=1)
         made["scheduled"] = await run("ingest-web", Scheduled(scheduled_time=later))
-        made["cancelled_future"] = await run(
-            "ingest-filesystem", Scheduled(scheduled_time=later + timedelta(hours=1)), Cancelled()
-        )
     return made
 
 
@@ -85,7 +90,8 @@ def test_default_lists_started_runs_newest_first(
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     listed = [row["id"] for row in json.loads(run.stdout)]
-    assert listed == [made["running"], made["failed"], made["completed"]]
+    expected = ["running", "failed", "completed", "cancelled_future"]
+    assert listed == [made[key] for key in expected]
 
 
 @pytest.mark.prefect
@@ -94,7 +100,7 @@ def test_upcoming_lists_only_scheduled_runs(made: dict[str, Any]) -> None:
 
 
 @pytest.mark.prefect
-def test_a_cancelled_future_run_shows_only_when_asked_by_state(made: dict[str, Any]) -> None:
+def test_state_filter_finds_the_cancelled_future_run(made: dict[str, Any]) -> None:
     cancelled = _ids(RunQuery(state="cancelled", deployment=made["deployment"]))
     assert cancelled == [made["cancelled_future"]]
 
@@ -104,7 +110,7 @@ def test_a_cancelled_future_run_shows_only_when_asked_by_state(made: dict[str, A
     ("flow", "deployment", "expected"),
     [
         ("web", None, ["running"]),
-        ("ingest-filesystem", None, ["failed", "completed"]),
+        ("ingest-filesystem", None, ["failed", "completed", "cancelled_future"]),
         (None, "ingest-web/{d}", ["running"]),
         ("fs", "ingest-web/{d}", []),
     ],

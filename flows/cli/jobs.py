@@ -448,8 +448,8 @@ def list_runs_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
-    """Runs of the ingest flows that have started (running or ended), newest first;
-    --upcoming for the scheduled ones; --state for any state."""
+    """Runs of the ingest flows that have started or ended, newest first; --upcoming
+    for the scheduled ones; --state for any state."""
     quiet_prefect(False)
     from .jobs_api import list_runs, parse_state_filter
     from .run_query import RunQuery, parse_since

@@ -1,6 +1,7 @@
-"""Which runs `ingest runs` lists: by default the runs that have started (running or
-ended), newest start first; `--upcoming` the scheduled ones, soonest first; narrowed by
-state, deployment, flow and start time."""
+"""Which runs `ingest runs` lists: by default the runs that have started or ended,
+newest first (Prefect gives a run that ends without starting, such as a cancelled
+future run, its end as start time); `--upcoming` the scheduled ones, soonest first;
+narrowed by state, deployment, flow and start time."""
 
 from __future__ import annotations
 
