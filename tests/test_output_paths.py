@@ -1,5 +1,6 @@
-"""`ingest export --out` where nothing can be written: one line naming the path and
-the reason, exit 2, and nothing left behind (the CLI as a user runs it)."""
+"""Output paths where nothing can be written (`ingest export --out`, a run's SQLite
+store): one line naming the path and the reason, exit 2, and nothing left behind (the
+CLI as a user runs it)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,35 @@ def test_unwritable_output_is_one_line_exit_2_and_nothing_written(
     assert blocker.read_text() == "a file, not a folder\n"
     if before is not None:
         assert sorted(p.name for p in out.parent.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["fs", str(REPO_ROOT / "samples" / "corpus")],
+        ["web", "http://127.0.0.1:9/", "--allow-private-network"],
+    ],
+    ids=["fs", "web"],
+)
+def test_a_store_that_cannot_be_written_is_exit_2_before_any_work(
+    tmp_path: Path, command: list[str]
+) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder\n")
+    store = blocker / "ingest.db"
+    env = dict(
+        os.environ,
+        INGEST_HOME=str(tmp_path / "home"),
+        PYTHONPATH=str(REPO_ROOT),
+        PREFECT_API_URL="http://127.0.0.1:9/api",  # reached only if the check were late
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", "from flows.cli import main; main()", *command,
+         "--store", str(store)],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert run.stderr.strip().splitlines() == [
+        f"error: cannot write the store {store}: {blocker} is a file, not a folder"
+    ]
+    assert not (tmp_path / "home").exists()
