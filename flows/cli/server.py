@@ -112,8 +112,8 @@ def _print_started(record: local_server.ServerRecord, *, already: bool) -> None:
     state = "already running" if already else "running"
     console.print(f"Prefect server {state}: the UI is at {record.url}")
     console.print(
-        "every ingest command uses it from now on (runs start in about a second); "
-        "`ingest server stop` ends it"
+        "every ingest command uses it from now on (no temporary API to start: runs "
+        "begin in about a second); `ingest server stop` ends it"
     )
     console.print(f"for the prefect CLI: export PREFECT_API_URL={record.api_url}")
     if explicit := _explicit_api():
