@@ -98,10 +98,12 @@ class BasicAuthCredentials(WebCredentials):
         "the origins they are bound to."
     )
     _code_example = """
+    ```python
     from blocks import BasicAuthCredentials
 
     BasicAuthCredentials(username="crawler", password="...", origins=["https://intranet.example"]).save("intranet")
     basic_auth_credentials_block = BasicAuthCredentials.load("BLOCK_NAME")
+    ```
     """
 
     username: str = Field(min_length=1, description="The user name.", examples=["crawler"])
@@ -129,10 +131,12 @@ class BearerTokenCredentials(WebCredentials):
         "to the origins it is bound to."
     )
     _code_example = """
+    ```python
     from blocks import BearerTokenCredentials
 
     BearerTokenCredentials(token="...", origins=["https://docs.example"]).save("docs-token")
     bearer_token_credentials_block = BearerTokenCredentials.load("BLOCK_NAME")
+    ```
     """
 
     token: SecretStr | None = _secret_field("bearer token")
@@ -157,10 +161,12 @@ class ApiKeyCredentials(WebCredentials):
         "query parameter, only to the origins it is bound to."
     )
     _code_example = """
+    ```python
     from blocks import ApiKeyCredentials
 
     ApiKeyCredentials(key="...", name="X-API-Key", location="header").save("docs-key")
     api_key_credentials_block = ApiKeyCredentials.load("BLOCK_NAME")
+    ```
     """
 
     key: SecretStr | None = _secret_field("API key")
@@ -206,6 +212,7 @@ class OAuth2ClientCredentials(WebCredentials):
         "sends it only to the origins it is bound to."
     )
     _code_example = """
+    ```python
     from blocks import OAuth2ClientCredentials
 
     OAuth2ClientCredentials(
@@ -216,6 +223,7 @@ class OAuth2ClientCredentials(WebCredentials):
         origins=["https://docs.example"],
     ).save("docs-oauth")
     oauth2_client_credentials_block = OAuth2ClientCredentials.load("BLOCK_NAME")
+    ```
     """
 
     token_url: str = Field(

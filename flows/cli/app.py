@@ -27,6 +27,18 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+# Commands that never talk to Prefect skip the look for a local server.
+_WITHOUT_PREFECT = {"server", "export", "check"}
+
+
+@app.callback()
+def _choose_prefect_api(ctx: typer.Context) -> None:
+    from .prefect_env import use_local_server
+
+    if ctx.invoked_subcommand not in _WITHOUT_PREFECT:
+        use_local_server(lambda line: err_console.print(f"note: {line}"))
+
+
 def fail_usage(message: str) -> typer.Exit:
     """One clear line on stderr, exit 2, before any work."""
     err_console.print(f"[bold red]error:[/] {message}")
@@ -34,6 +46,9 @@ def fail_usage(message: str) -> typer.Exit:
 
 
 def main() -> None:
+    from .prefect_env import prepare_prefect_settings, startup_failure
+
+    prepare_prefect_settings()
     from . import commands  # noqa: F401  (registers the commands on `app`)
 
     try:
@@ -47,3 +62,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted: the run is resumable (run the same command again)")
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if (message := startup_failure(exc)) is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {message}")
+        sys.exit(ExitCode.USAGE)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import auth, fs, jobs, store_commands, web  # noqa: F401  (jobs: submit, runs, status...)
+from . import auth, fs, jobs, server, store_commands, web  # noqa: F401  (jobs: submit, runs...)
 
-__all__ = ["auth", "fs", "store_commands", "web"]
+__all__ = ["auth", "fs", "server", "store_commands", "web"]

@@ -19,6 +19,7 @@ from ingest.models import RunReport
 
 from .app import ExitCode, err_console, fail_usage
 from .options import parse_schema_mappings
+from .output_paths import check_store_location
 
 T = TypeVar("T")
 
@@ -158,6 +159,8 @@ def run_options(
     from ingest.validators import ValidationPolicy, check_policy
 
     parse_store_url(store)
+    if local:
+        check_store_location(store)
     if local and store:
         store, password = split_password(store)
         if password:

@@ -436,16 +436,47 @@ def list_runs_command(
         ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="Runs shown.")] = 20,
+    upcoming: Annotated[
+        bool, typer.Option("--upcoming", help="Scheduled runs instead, soonest first.")
+    ] = False,
+    deployment: Annotated[
+        str | None,
+        typer.Option("--deployment", metavar="[FLOW/]NAME", help="Only runs of this deployment."),
+    ] = None,
+    flow: Annotated[
+        str | None,
+        typer.Option(
+            "--flow", metavar="NAME", help="Only runs of this flow (fs, web, or its name)."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Only runs started since: a duration ago (30m, 2h, 3d, 1w) or an ISO date/time.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
-    """Recent runs of both ingest flows, newest first."""
+    """Runs of the ingest flows that have started or ended, newest first; --upcoming
+    for the scheduled ones; --state for any state."""
     quiet_prefect(False)
     from .jobs_api import list_runs, parse_state_filter
+    from .run_query import RunQuery, parse_since
 
     with job_errors():
         if state:
             parse_state_filter(state)
-        rows = asyncio.run(list_runs(state, limit))
+        query = RunQuery(
+            state=state,
+            upcoming=upcoming,
+            deployment=deployment,
+            flow=flow,
+            since=parse_since(since) if since else None,
+            limit=limit,
+        )
+        rows = asyncio.run(list_runs(query))
     if as_json:
         sys.stdout.write(json.dumps([row.as_json() for row in rows], indent=2) + "\n")
         return

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.objects import FlowRun
 
+    from .run_query import RunQuery
+
 INGEST_FLOWS = ("ingest-filesystem", "ingest-web")
 FLOW_FUNCTIONS = {
     "ingest-filesystem": ("flows.filesystem", "ingest_filesystem"),
@@ -43,8 +45,8 @@ def api_url() -> str:
     url = PREFECT_API_URL.value()
     if not url:
         raise ApiUnavailableError(
-            "no Prefect server configured: start one (prefect server start) and set "
-            "PREFECT_API_URL, e.g. http://127.0.0.1:4200/api (see deployments/README.md)"
+            "no Prefect server configured: start a local one with `ingest server start`, "
+            "or set PREFECT_API_URL to yours (see deployments/README.md)"
         )
     return str(url)
 
@@ -214,12 +216,15 @@ def parse_state_filter(text: str) -> tuple[str | None, str | None]:
     )
 
 
-async def list_runs(state: str | None = None, limit: int = 20) -> list[RunRow]:
-    """The most recent runs of both ingest flows (newest expected start first)."""
+async def list_runs(query: RunQuery) -> list[RunRow]:
+    """The runs of the ingest flows that `query` asks for (see run_query)."""
     from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
         FlowFilter,
         FlowFilterName,
         FlowRunFilter,
+        FlowRunFilterStartTime,
         FlowRunFilterState,
         FlowRunFilterStateName,
         FlowRunFilterStateType,
@@ -227,22 +232,41 @@ async def list_runs(state: str | None = None, limit: int = 20) -> list[RunRow]:
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
-    state_type, state_name = parse_state_filter(state) if state else (None, None)
-    run_filter = None
+    from .run_query import flow_name
+
+    state_type, state_name = parse_state_filter(query.state) if query.state else (None, None)
+    if query.upcoming:
+        state_type = StateType.SCHEDULED.value
+    state = None
     if state_type:
-        run_filter = FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType(state_type)]))
-        )
+        state = FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType(state_type)]))
     elif state_name:
-        run_filter = FlowRunFilter(
-            state=FlowRunFilterState(name=FlowRunFilterStateName(any_=[state_name]))
-        )
+        state = FlowRunFilterState(name=FlowRunFilterStateName(any_=[state_name]))
+    history = not query.upcoming and not query.state
+    start_time = None
+    if history or query.since:
+        start_time = FlowRunFilterStartTime(is_null_=False, after_=query.since)
+    deployment_flow, deployment_name = query.deployment_parts
+    flows = [flow_name(name) for name in (query.flow, deployment_flow) if name]
+    if len(set(flows)) > 1:
+        return []
+    if query.upcoming:
+        sort = FlowRunSort.EXPECTED_START_TIME_ASC
+    elif history:
+        sort = FlowRunSort.START_TIME_DESC
+    else:
+        sort = FlowRunSort.EXPECTED_START_TIME_DESC
     async with _Api() as client:
         runs = await client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=list(INGEST_FLOWS))),
-            flow_run_filter=run_filter,
-            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
-            limit=limit,
+            flow_filter=FlowFilter(name=FlowFilterName(any_=flows or list(INGEST_FLOWS))),
+            flow_run_filter=FlowRunFilter(state=state, start_time=start_time),
+            deployment_filter=(
+                DeploymentFilter(name=DeploymentFilterName(any_=[deployment_name]))
+                if deployment_name
+                else None
+            ),
+            sort=sort,
+            limit=query.limit,
         )
         return await _rows(client, runs)
 
@@ -328,7 +352,8 @@ async def read_run(run_id: UUID) -> tuple[RunRow, Progress | None]:
 
 async def cancel(run_id: UUID) -> str:
     """Ask for cancellation as the UI's Cancel does (state Cancelling): the worker or
-    `ingest serve` that runs it stops its process and marks it Cancelled.
+    `ingest serve` that runs it stops its process and marks it Cancelled. A run with no
+    process yet (Scheduled, Pending) is simply marked Cancelled.
     Returns the state name the run is in afterwards."""
     from prefect.client.schemas.objects import State, StateType
     from prefect.client.schemas.responses import SetStateStatus
@@ -344,14 +369,25 @@ async def cancel(run_id: UUID) -> str:
             return state.name or state.type.value
         if state is not None and state.is_final():
             raise NotPossibleError(f"run {run_id} already ended {state.name}: nothing to cancel")
+        not_started = (
+            state is not None
+            and state.type in (StateType.SCHEDULED, StateType.PENDING)
+            and not run.infrastructure_pid
+        )
+        target = StateType.CANCELLED if not_started else StateType.CANCELLING
         result: Any = await client.set_flow_run_state(
             run_id,
-            State(type=StateType.CANCELLING, name="Cancelling", message="Cancelled with ingest"),
+            State(type=target, name=target.value.title(), message="Cancelled with ingest"),
         )
+        after = result.state
+        # A run that has not started has nothing to stop: the server turns the request
+        # into Cancelled itself (and words it as a refusal).
+        if after is not None and after.type in (StateType.CANCELLED, StateType.CANCELLING):
+            return str(after.name or after.type.value)
         if result.status != SetStateStatus.ACCEPT:
             reason = getattr(result.details, "reason", None) or result.status.value
             raise NotPossibleError(f"the API refused to cancel run {run_id}: {reason}")
-        return str(result.state.name) if result.state else "Cancelling"
+        return "Cancelling"
 
 
 async def schedule_retry(run_id: UUID) -> RunRow:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..errors import ConfigurationError
 from ..models import ExportRecord
 
 ROW_GROUP_SIZE = 1_000
@@ -34,16 +35,31 @@ def export_record(record: ExportRecord, include_deleted: bool = False) -> dict[s
 
 @contextlib.contextmanager
 def _atomic(out: Path) -> Iterator[Path]:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+    """A temporary file beside `out` that replaces it at the end; any OS failure is a
+    ConfigurationError naming `out` and the reason, and leaves nothing behind."""
+    if out.is_dir():
+        raise ConfigurationError(f"cannot write {out}: it is a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
     tmp = Path(name)
     try:
         yield tmp
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(out, exc) from exc
         raise
+
+
+def _cannot_write(out: Path, exc: OSError) -> ConfigurationError:
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    reason = f"{blocking} is a file, not a folder" if blocking else exc.strerror or str(exc)
+    return ConfigurationError(f"cannot write {out}: {reason}")
 
 
 def export_jsonl(store: Exportable, out: Path, include_deleted: bool = False) -> int:
