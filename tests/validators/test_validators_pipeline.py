@@ -83,6 +83,23 @@ def test_strict_turns_warnings_into_errors() -> None:
     assert strict.warnings == []
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f(:\n    pass\n",  # broken
+        "type Point = tuple[float, float]\n",  # valid on 3.12, a syntax error on 3.11
+        "print 'hello'\n",  # Python 2
+    ],
+)
+def test_python_syntax_errors_warn_by_default_and_reject_under_strict(source: str) -> None:
+    doc = content(source, "text/x-python", "mod.py")
+    lenient = validate(doc, ValidationPolicy())
+    assert lenient.ok, "source text is still worth indexing (README: Validation)"
+    assert codes(lenient.warnings) == ["syntax"]
+    strict = validate(doc, ValidationPolicy(strict=True))
+    assert codes(strict.errors) == ["syntax"]
+
+
 @pytest.mark.usefixtures("rules_importable")
 @pytest.mark.parametrize("path", [f"{RULES}:reject_todo", f"{RULES}.reject_todo"])
 def test_custom_rule_by_dotted_path_rejects(path: str) -> None:
