@@ -85,8 +85,8 @@ def test_sample_corpus_then_unchanged_then_one_edit_delete_add(
     counts = first["counts"]
     assert counts["failed"] == 0
     assert counts["new"] > 20
-    assert counts["rejected"] == 5
-    assert counts["skipped"] == 1, "bad/empty.txt is skipped as empty, not rejected"
+    assert counts["rejected"] == 6
+    assert counts["skipped"] == 2, "bad/empty.txt (empty) and the scanned PDF are skipped"
     assert counts["new"] + counts["skipped"] + counts["rejected"] == counts["discovered"]
 
     reads: list[str] = []

@@ -137,12 +137,14 @@ def test_submitted_run_completes_and_its_documents_are_in_the_store(
     assert shown["deployment"] == "folder"
     assert shown["counts"]["new"] == len(documents)
     assert shown["counts"]["failed"] == 0
-    assert shown["counts"]["skipped"] == 1
-    assert shown["skipped_by_reason"] == {"empty": 1}
+    assert shown["counts"]["skipped"] == 2
+    assert shown["skipped_by_reason"] == {"empty": 1, "no-text-layer": 1}
     human = stack.ingest("status", run_id)
     assert "Completed" in human.stdout
     assert f"new {len(documents)}" in human.stdout
-    assert "skipped by reason: empty 1" in human.stdout
+    assert "skipped by reason: " in human.stdout
+    assert "empty 1" in human.stdout
+    assert "no-text-layer 1" in human.stdout
 
     listed = stack.ingest("runs", "--state", "completed", "--json")
     assert listed.returncode == 0, listed.stderr
