@@ -13,8 +13,8 @@ from conftest import SOURCE, MakeWrite, make_document
 
 from ingest.models import ExportRecord, Outcome
 from ingest.store import SqlStore
-from ingest.store import sql as sql_module
 from ingest.store.export import export_jsonl, export_parquet
+from ingest.store.sql import store as sql_module
 
 EXPORT_KEYS = [
     "id",

@@ -32,11 +32,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import StoreError
-from ..models import Chunk, ExportRecord, Failure, Outcome, RunReport
-from .base import IntegrityProblem, ItemWrite, Store, StoredLinks, StoredState
-from .engine import WRITE, build_engine, is_conflict, store_error
-from .schema import (
+from ...errors import StoreError
+from ...models import Chunk, ExportRecord, Failure, Outcome, RunReport
+from ..base import IntegrityProblem, ItemWrite, Store, StoredLinks, StoredState
+from ..engine import WRITE, build_engine, is_conflict, store_error
+from ..schema import (
     SCHEMA_VERSION,
     chunks,
     crawl_links,
@@ -48,7 +48,7 @@ from .schema import (
     read_schema_version,
     runs,
 )
-from .urls import StoreLocation, redact
+from ..urls import StoreLocation, redact
 
 if TYPE_CHECKING:
     from typing import TypeAlias
