@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .store import SqlStore, StoredRun
+from .runs import StoredRun
+from .store import SqlStore
 
 __all__ = ["SqlStore", "StoredRun"]
