@@ -32,7 +32,7 @@ from ingest.store import StoredLinks, open_store
 from ingest.store.base import Store
 from tasks.web import ingest_pages, load_web_auth
 
-from .host_limits import PrefectHostLimits
+from .adapters.host_limits import PrefectHostLimits
 from .params import RunOptions
 from .run import begin_job, finish_run, result_of, start_run
 
