@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, SourceItem, Stage
@@ -37,7 +37,9 @@ FLOW_NAME = "ingest-filesystem"
 @flow(
     name=FLOW_NAME,
     description="Ingest a folder: validate, process and store every file, incrementally.",
-    task_runner=ThreadPoolTaskRunner(max_workers=8),
+    # Prefect annotates this parameter as TaskRunner[PrefectFuture[Any]], which no
+    # concrete runner matches (TaskRunner is invariant in its future type).
+    task_runner=cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner[Any](max_workers=8)),
     persist_result=False,
     validate_parameters=True,
 )

@@ -131,7 +131,7 @@ class RunOptions(BaseModel):
     @field_validator("result_storage")
     @classmethod
     def _no_credentials(cls, value: str | None) -> str | None:
-        from .results import has_credentials
+        from .adapters.results import has_credentials
 
         if value is not None and not value.strip():
             return None

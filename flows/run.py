@@ -42,9 +42,9 @@ from ingest.store.base import Store
 from ingest.validators import check_policy
 from tasks.batch import BatchIncompleteError, BatchSettings
 
+from .adapters.artifacts import PrefectProgressListener, publish_run_summary
+from .adapters.results import describe, resolve_storage
 from .params import RunOptions
-from .progress import PrefectProgressListener, publish_run_summary
-from .results import describe, resolve_storage
 
 
 @dataclass

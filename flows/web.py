@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing, asynccontextmanager
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from prefect import flow, get_run_logger
@@ -32,7 +32,7 @@ from ingest.store import StoredLinks, open_store
 from ingest.store.base import Store
 from tasks.web import ingest_pages, load_web_auth
 
-from .host_limits import PrefectHostLimits
+from .adapters.host_limits import PrefectHostLimits
 from .params import RunOptions
 from .run import begin_job, finish_run, result_of, start_run
 
@@ -84,7 +84,10 @@ async def ingest_web(
         async def ingest(pages: list[CrawledPage]) -> BatchResult:
             # quote: Prefect would otherwise walk every page, body and header looking for
             # futures, twice per task run.
-            state = await pages_task(quote(pages), batch_settings, run.run_id, return_state=True)
+            call = pages_task(quote(pages), batch_settings, run.run_id, return_state=True)
+            # Prefect annotates this call as returning State; for an async task it returns
+            # a coroutine of the State (prefect 3.9 tasks.py `__call__` overloads).
+            state = await cast("Coroutine[Any, Any, State[BatchResult]]", call)
             value = await state.aresult(raise_on_failure=False)
             result = result_of(value, [page.item for page in pages], logger)
             record_batch(reporter, [page.item for page in pages], result.counts)

@@ -210,6 +210,7 @@ def sniff_document_type(data: bytes, guessed: str | None) -> str | None:
 def is_document(content_type: str) -> bool:
     return content_type in DOCUMENT_TYPES
 
+
 def not_text_type(name: str) -> str | None:
     """The type of a file whose name says it is not text (an image, an archive, a font,
     an executable, ...), or None."""

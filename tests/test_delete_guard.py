@@ -39,7 +39,7 @@ def test_the_guard_error_names_share_counts_and_override_and_survives_pickling()
 
 
 def test_notes_appear_in_the_summary_markdown() -> None:
-    from flows.progress import render_summary_markdown
+    from flows.adapters.summary import render_summary_markdown
 
     report = RunReport(
         run_id="r", flow="ingest-web", state="Completed", notes=["nothing was marked deleted"]

@@ -57,7 +57,7 @@ def _progress_flow() -> Any:
     from prefect import flow
     from prefect.runtime import flow_run
 
-    from flows.progress import PrefectProgressListener, publish_run_summary
+    from flows.adapters.artifacts import PrefectProgressListener, publish_run_summary
 
     @flow(name="progress-test", persist_result=False)
     def progress_test(items: int, failed: int, rejected: int) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def test_run_events_are_bounded_and_carry_counts(runs: Runs) -> None:
 
 
 def test_progress_listener_outside_a_flow_run_does_nothing(prefect_api: str) -> None:
-    from flows.progress import PrefectProgressListener
+    from flows.adapters.artifacts import PrefectProgressListener
 
     listener = PrefectProgressListener()
     assert listener.artifact_id is None

@@ -88,7 +88,7 @@ def task_states(flow_run_id: str, expected: int) -> list[str]:
     ],
 )
 def test_locations_are_shown_without_credentials(location: str, shown: str) -> None:
-    from flows.results import describe
+    from flows.adapters.results import describe
 
     assert describe(location) == shown
     assert "hunter2" not in describe(location)
@@ -113,7 +113,7 @@ def test_a_run_parameter_refuses_credentials_without_echoing_them(location: str)
 def test_locations_become_what_prefect_takes_without_saving_anything(tmp_path: Path) -> None:
     from prefect.filesystems import RemoteFileSystem
 
-    from flows.results import check_storage
+    from flows.adapters.results import check_storage
     from ingest.errors import ConfigurationError
 
     assert check_storage(str(tmp_path / "results")) == tmp_path / "results"
@@ -133,7 +133,7 @@ def test_locations_become_what_prefect_takes_without_saving_anything(tmp_path: P
 def test_the_setting_is_the_default_and_never_leaks_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.results import check_storage
+    from flows.adapters.results import check_storage
     from ingest.errors import ConfigurationError
     from ingest.settings import IngestSettings
 
@@ -152,7 +152,7 @@ def test_the_setting_is_the_default_and_never_leaks_credentials(
 def test_an_fsspec_url_is_kept_as_a_saved_remote_file_system_block(prefect_api: str) -> None:
     from prefect.filesystems import RemoteFileSystem
 
-    from flows.results import resolve_storage
+    from flows.adapters.results import resolve_storage
 
     first = resolve_storage("memory://ingest-tests/results")
     again = resolve_storage("memory://ingest-tests/results")

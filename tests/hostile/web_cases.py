@@ -186,8 +186,6 @@ FETCH_CASES: list[WebCase] = [
 ]
 
 
-
-
 def _crawl(
     name: str,
     summary: str,

@@ -117,9 +117,7 @@ JAVASCRIPT_DOC = "\n\n".join(
         ("text/x-javascript", JAVASCRIPT_DOC),
     ],
 )
-def test_markdown_and_code_chunks_stay_within_the_token_bounds(
-    make_content, content_type, source
-):
+def test_markdown_and_code_chunks_stay_within_the_token_bounds(make_content, content_type, source):
     """Each section or symbol fits the character bound; only the word count splits it."""
     policy = ChunkPolicy(tokenizer="whitespace", target_tokens=40, max_tokens=60, **WIDE)
     doc = processor_for(content_type).process(make_content(source, content_type), policy)

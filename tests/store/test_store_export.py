@@ -13,8 +13,8 @@ from conftest import SOURCE, MakeWrite, make_document
 
 from ingest.models import ExportRecord, Outcome
 from ingest.store import SqlStore
-from ingest.store import sql as sql_module
 from ingest.store.export import export_jsonl, export_parquet
+from ingest.store.sql import documents as sql_documents
 
 EXPORT_KEYS = [
     "id",
@@ -33,7 +33,7 @@ EXPORT_KEYS = [
 
 @pytest.fixture
 def filled(store: SqlStore, make_write: MakeWrite, monkeypatch: pytest.MonkeyPatch) -> SqlStore:
-    monkeypatch.setattr(sql_module, "EXPORT_PAGE", 3)  # several pages from a few documents
+    monkeypatch.setattr(sql_documents, "EXPORT_PAGE", 3)  # several pages from a few documents
     writes = [
         make_write(f"doc{i}.md", text=f"text {i}", n_chunks=i % 3) for i in (5, 1, 4, 2, 3, 0, 6)
     ]

@@ -194,7 +194,7 @@ def test_the_next_run_of_a_job_gives_back_the_slots_of_a_run_that_died(
     them from the job's lease list in Prefect and gives them back before crawling."""
     from prefect.client.orchestration import get_client
 
-    from flows.host_limits import CONCURRENCY_PREFIX, PrefectHostLimits, limit_key
+    from flows.adapters.host_limits import CONCURRENCY_PREFIX, PrefectHostLimits, limit_key
 
     site = _site(server, per_host_concurrency=3)
     name = CONCURRENCY_PREFIX + limit_key(server.base)
@@ -229,7 +229,7 @@ def test_the_next_run_of_a_job_gives_back_the_slots_of_a_run_that_died(
 
 
 def test_limit_names_hold_the_host_and_port_only() -> None:
-    from flows.host_limits import limit_key
+    from flows.adapters.host_limits import limit_key
 
     assert limit_key("https://user:secret@Docs.Example.org:8443") == "docs.example.org:8443"
     assert limit_key("http://[::1]:8080") == "[::1]:8080"
@@ -241,7 +241,7 @@ def test_leases_are_shared_only_with_a_prefect_server() -> None:
     crash would hold the host's slots for good: only a configured server shares them."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.host_limits import leases_are_safe
+    from flows.adapters.host_limits import leases_are_safe
 
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
         assert leases_are_safe()

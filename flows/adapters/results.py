@@ -17,7 +17,7 @@ from urllib.request import url2pathname
 from ingest.errors import ConfigurationError
 from ingest.redact import has_secret, redact_url
 
-from .adapters._prefect_compat import saved_block_id
+from ._prefect_compat import saved_block_id
 
 if TYPE_CHECKING:
     from prefect.filesystems import WritableFileSystem

@@ -48,7 +48,7 @@ from prefect.variables import Variable
 
 from ingest.sources.web import WebSourceConfig
 
-from .adapters._prefect_compat import acquire_slots_with_lease, release_slots_with_lease
+from ._prefect_compat import acquire_slots_with_lease, release_slots_with_lease
 
 RATE_PREFIX = "ingest-web-rate:"
 RATE_CHUNK_SECONDS = 0.5
