@@ -75,7 +75,7 @@ class _Metered:
 
 
 def _listeners(devnull: Any, prefect: bool) -> tuple[list[Any], _Sink]:
-    from flows.cli.progress import PlainProgressListener
+    from cli.progress import PlainProgressListener
     from flows.progress import PrefectProgressListener
 
     sink = _Sink()
@@ -234,7 +234,7 @@ def _per_call(action: Callable[[], None], count: int) -> float:
 
 def _micro(devnull: Any, times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
     """Seconds per operation; call inside a flow run (the artifact listener is real)."""
-    from flows.cli.progress import PlainProgressListener
+    from cli.progress import PlainProgressListener
     from flows.progress import PrefectProgressListener
     from ingest.models import Counts, SourceItem
     from ingest.progress import ProgressReporter, batch_progress, record_batch

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from flows.cli.common import run_options
+from cli.common import run_options
 from flows.params import RunOptions
 from tests.test_cli import ingest
 

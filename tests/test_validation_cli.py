@@ -87,7 +87,7 @@ def test_not_a_number_share_is_a_usage_error(folder: Path, tmp_path: Path) -> No
 
 
 def test_options_become_the_run_options() -> None:
-    from flows.cli.common import run_options
+    from cli.common import run_options
 
     options = run_options(
         store=None,

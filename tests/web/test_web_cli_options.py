@@ -28,7 +28,7 @@ SEED = "https://docs.example.org/guide/index.html"
 
 @pytest.fixture(scope="module")
 def cli() -> Any:
-    from flows.cli import app, commands  # noqa: F401  (registers the commands)
+    from cli import app, commands  # noqa: F401  (registers the commands)
 
     return app
 
@@ -51,8 +51,8 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen["checked"] = (list(seeds), allowed)
 
     monkeypatch.setattr("flows.web.ingest_web", fake_ingest_web)
-    monkeypatch.setattr("flows.cli.web.run_and_exit", fake_run_and_exit)
-    monkeypatch.setattr("flows.cli.web._refuse_private_seeds", fake_refuse)
+    monkeypatch.setattr("cli.web.run_and_exit", fake_run_and_exit)
+    monkeypatch.setattr("cli.web._refuse_private_seeds", fake_refuse)
     return seen
 
 
@@ -62,12 +62,12 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     sent: dict[str, Any] = {}
 
     async def fake_submit(deployment: str, parameters: dict[str, Any], **kwargs: Any) -> Any:
-        from flows.cli.jobs_api import Submitted
+        from deployments.runs import Submitted
 
         sent.update(deployment=deployment, parameters=parameters, **kwargs)
         return Submitted(RUN_ID, "a-run", deployment, kwargs["queue"], None)
 
-    monkeypatch.setattr("flows.cli.jobs_api.submit", fake_submit)
+    monkeypatch.setattr("deployments.runs.submit", fake_submit)
     return sent
 
 
@@ -283,7 +283,7 @@ def test_fs_concurrency_still_means_batches(
         raise typer.Exit(0)
 
     monkeypatch.setattr("flows.filesystem.ingest_filesystem", fake_flow)
-    monkeypatch.setattr("flows.cli.fs.run_and_exit", fake_run_and_exit)
+    monkeypatch.setattr("cli.fs.run_and_exit", fake_run_and_exit)
     result = CliRunner().invoke(cli, ["fs", str(tmp_path), "--concurrency", "3"])
     assert result.exit_code == 0, result.output
     assert seen["options"].concurrency == 3
@@ -317,7 +317,7 @@ def test_a_private_sitemap_is_refused_like_a_private_seed(
 ) -> None:
     """The real address check (IP literals: nothing is resolved, nothing is sent)."""
     started: list[Any] = []
-    monkeypatch.setattr("flows.cli.web.run_and_exit", lambda *args: started.append(args))
+    monkeypatch.setattr("cli.web.run_and_exit", lambda *args: started.append(args))
     public, private = "http://93.184.215.14/", "http://127.0.0.1:9/sitemap.xml"
     refused = CliRunner().invoke(cli, ["web", public, "--sitemap", private])
     assert refused.exit_code == 2, refused.output
@@ -330,7 +330,7 @@ def test_a_sitemap_index_outside_the_prefix_is_read(site: SiteState) -> None:
     """In process, no Prefect: the sitemap index and the sitemaps it lists (not under
     /page/) are fetched, and of the pages they list only those under /page/ are crawled:
     not /private/ nor the orphans."""
-    from flows.cli.web import web_site
+    from cli.web import web_site
 
     cfg = web_site(
         [f"{site.base}/page/0.html"],
@@ -455,7 +455,7 @@ def test_submit_web_keeps_the_old_spellings(
 
 
 def test_web_site_takes_keyword_options() -> None:
-    from flows.cli.web import CrawlScope, web_site
+    from cli.web import CrawlScope, web_site
 
     site = web_site(
         ["https://x.org/docs/a.html"],

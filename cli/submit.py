@@ -179,7 +179,7 @@ def _queue(
     as_json: bool,
     tags: list[str],
 ) -> None:
-    from .jobs_api import submit
+    from deployments.runs import submit
 
     with job_errors():
         queued = asyncio.run(
@@ -415,7 +415,7 @@ def serve_command(
     machine, without a work pool: runs queued with `ingest submit` or from the UI start
     here, in subprocesses, until you stop this command (Ctrl-C)."""
     with job_errors():
-        from .jobs_api import api_url
+        from deployments.runs import api_url
 
         api_url()
     quiet_prefect(False)
@@ -462,8 +462,8 @@ def list_runs_command(
     """Runs of the ingest flows that have started or ended, newest first; --upcoming
     for the scheduled ones; --state for any state."""
     quiet_prefect(False)
-    from .jobs_api import list_runs, parse_state_filter
-    from .run_query import RunQuery, parse_since
+    from deployments.run_query import RunQuery, parse_since
+    from deployments.runs import list_runs, parse_state_filter
 
     with job_errors():
         if state:
@@ -525,7 +525,7 @@ def status_command(
 ) -> None:
     """A run's state, progress (while it runs), counts and failures (when recorded)."""
     quiet_prefect(False)
-    from .jobs_api import read_run
+    from deployments.runs import read_run
 
     with job_errors():
         uuid = parse_run_id(run_id)
@@ -602,7 +602,7 @@ def cancel_command(run_id: Annotated[str, typer.Argument(help="The flow run id."
     `ingest serve`) that runs it stops it and marks it Cancelled. Work it committed
     stays; `ingest retry` or a new run continues from there."""
     quiet_prefect(False)
-    from .jobs_api import cancel
+    from deployments.runs import cancel
 
     with job_errors():
         uuid = parse_run_id(run_id)
@@ -628,7 +628,7 @@ def retry_command(
     the API recorded for it, and this command exits like `ingest fs` does.
     """
     quiet_prefect(verbose)
-    from .jobs_api import rerun_here, schedule_retry
+    from deployments.runs import rerun_here, schedule_retry
 
     with job_errors():
         uuid = parse_run_id(run_id)
