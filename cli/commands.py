@@ -1,7 +1,8 @@
-"""Registers every command on the `ingest` app."""
+"""Registers every command on the `ingest` app, in the order `ingest --help` lists them."""
 
+# isort: skip_file
 from __future__ import annotations
 
-from . import auth, fs, server, store, submit, web  # noqa: F401  (submit: also runs...)
+from . import fs, web, serve, runs, store, auth, submit, server  # noqa: F401
 
-__all__ = ["auth", "fs", "server", "store", "submit", "web"]
+__all__ = ["auth", "fs", "runs", "serve", "server", "store", "submit", "web"]

@@ -1,9 +1,6 @@
-"""Job management on Prefect: `ingest serve`, `ingest submit fs|web`, `ingest runs`,
-`ingest status`, `ingest cancel`, `ingest retry` (DESIGN.md section 4).
-
-Runs queued with `submit` belong to a deployment, so the Prefect UI's Retry and Cancel
-work on them too. Everything here talks to the server named by PREFECT_API_URL.
-"""
+"""`ingest submit fs|web`: queue a run of a deployment in the work queue of its
+priority. Runs queued this way belong to a deployment, so the Prefect UI's Retry and
+Cancel work on them too; the API is the one PREFECT_API_URL names."""
 
 from __future__ import annotations
 
@@ -11,71 +8,31 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from uuid import UUID
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from deployments.specs import FOLDER, SITE, SPECS
 from ingest.errors import ConfigurationError
 
-from .app import ExitCode, app, err_console, fail_usage
-from .common import (
-    BatchSizeOption,
-    ConcurrencyOption,
-    CustomValidatorOption,
-    DaskAddressOption,
-    FullOption,
-    MaxDeleteShareOption,
-    MaxRejectedShareOption,
-    ResultStorageOption,
-    SchemaOption,
-    SkipValidatorOption,
-    StoreOption,
-    StrictOption,
-    TaskRunnerOption,
-    ValidatorOption,
-    VerboseOption,
-    WorkersOption,
-    run_and_exit,
-    run_options,
-    usage_errors,
-)
-from .fs import folder_source
-from .quiet import quiet_prefect
-from .web import (
-    AllowPrivateNetworkOption,
+from .app import app, err_console
+from .fs import check_folder
+from .option_groups import takes
+from .options import (
+    FOLDER_RUN,
+    SITE_GROUP,
+    SUBMITTED_SITE_RUN,
     AuthOption,
-    BatchConcurrencyOption,
-    CrawlScope,
-    DelayOption,
-    DomainOption,
-    ExcludeOption,
-    HostConcurrencyOption,
-    IgnoreRobotsOption,
-    IncludeOption,
-    MaxDepthOption,
-    MaxPagesOption,
-    MaxResponseSizeOption,
-    PrefixOption,
-    RateOption,
-    ReadTimeoutOption,
-    RequestsOption,
-    ScopeOption,
+    FolderArgs,
+    RunArgs,
     SeedsArgument,
-    SitemapOption,
-    TimeoutOption,
-    web_site,
+    SiteArgs,
 )
-
-FS_DEPLOYMENT = "ingest-filesystem/folder"
-WEB_DEPLOYMENT = "ingest-web/site"
+from .parameters import folder_source, run_options, usage_errors, web_site
+from .prefect_env import quiet_prefect
 
 submit_app = typer.Typer(
     help="Queue a run of a deployment in the work queue of its priority; prints the run id.",
@@ -156,20 +113,6 @@ def site_parameters(site: Any, options: Any, auth: str | None = None) -> dict[st
     return {**parameters, "auth": auth} if auth else parameters
 
 
-def parse_run_id(text: str) -> UUID:
-    try:
-        return UUID(text.strip())
-    except ValueError as exc:
-        raise ConfigurationError(f"{text!r} is not a flow run id (a UUID)") from exc
-
-
-@contextmanager
-def job_errors() -> Iterator[None]:
-    """Unknown runs, refused transitions and an unreachable server: exit 2."""
-    with usage_errors():
-        yield
-
-
 def _queue(
     deployment: str,
     parameters: dict[str, Any],
@@ -181,7 +124,7 @@ def _queue(
 ) -> None:
     from deployments.runs import submit
 
-    with job_errors():
+    with usage_errors():
         queued = asyncio.run(
             submit(
                 deployment,
@@ -216,8 +159,10 @@ def _queue(
 
 
 @submit_app.command("fs")
+@takes(folder=FolderArgs, run=FOLDER_RUN)
 def submit_folder(
     path: Annotated[Path, typer.Argument(help="The folder to ingest (on the worker's machine).")],
+    *,
     priority: PriorityOption = Priority.default,
     at: AtOption = None,
     worker_path: Annotated[
@@ -227,34 +172,8 @@ def submit_folder(
             help="PATH exists only on the worker's machine: pass it as given, unchecked.",
         ),
     ] = False,
-    include: Annotated[
-        list[str] | None, typer.Option("--include", help="Only files matching this glob.")
-    ] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Skip files matching this glob.")
-    ] = None,
-    no_gitignore: Annotated[
-        bool, typer.Option("--no-gitignore", help="Do not honour .gitignore files.")
-    ] = False,
-    hidden: Annotated[bool, typer.Option("--hidden", help="Include hidden files.")] = False,
-    max_file_size: Annotated[
-        str, typer.Option("--max-file-size", help="Reject larger files (e.g. 10MB).")
-    ] = "10MiB",
-    batch_size: BatchSizeOption = 200,
-    concurrency: ConcurrencyOption = 2,
-    workers: WorkersOption = 1,
-    full: FullOption = False,
-    strict: StrictOption = False,
-    schema: SchemaOption = None,
-    validator: ValidatorOption = None,
-    skip_validator: SkipValidatorOption = None,
-    custom_validator: CustomValidatorOption = None,
-    max_rejected_share: MaxRejectedShareOption = None,
-    max_delete_share: MaxDeleteShareOption = 0.5,
-    store: StoreOption = None,
-    result_storage: ResultStorageOption = None,
-    task_runner: TaskRunnerOption = "thread",
-    dask_address: DaskAddressOption = None,
+    folder: FolderArgs,
+    run: RunArgs,
     deployment: DeploymentOption = None,
     run_name: RunNameOption = None,
     as_json: SubmitJsonOption = False,
@@ -262,40 +181,14 @@ def submit_folder(
     """Queue a run of the folder deployment (`ingest-filesystem/folder`) with the
     options of `ingest fs`; the store is the worker's unless --store is given."""
     if not worker_path:
-        if not path.exists():
-            raise fail_usage(f"{path}: no such folder")
-        if not path.is_dir():
-            raise fail_usage(f"{path}: not a folder")
+        check_folder(path)
     with usage_errors():
-        options = run_options(
-            store=store,
-            batch_size=batch_size,
-            concurrency=concurrency,
-            workers=workers,
-            full=full,
-            strict=strict,
-            schema=schema,
-            validator=validator,
-            skip_validator=skip_validator,
-            custom_validator=custom_validator,
-            max_rejected_share=max_rejected_share,
-            max_delete_share=max_delete_share,
-            result_storage=result_storage,
-            task_runner=task_runner,
-            dask_address=dask_address,
-        )
-        source = folder_source(
-            str(path) if worker_path else str(path.resolve()),
-            include,
-            exclude,
-            no_gitignore,
-            hidden,
-            max_file_size,
-        )
+        options = run_options(run)
+        source = folder_source(str(path) if worker_path else str(path.resolve()), folder)
         when = parse_when(at)
     quiet_prefect(False)
     _queue(
-        deployment or FS_DEPLOYMENT,
+        deployment or SPECS[FOLDER].full_name,
         folder_parameters(source, options),
         priority,
         when,
@@ -306,40 +199,15 @@ def submit_folder(
 
 
 @submit_app.command("web")
+@takes(site=SITE_GROUP, run=SUBMITTED_SITE_RUN)
 def submit_site(
     urls: SeedsArgument,
+    *,
     priority: PriorityOption = Priority.default,
     at: AtOption = None,
-    max_depth: MaxDepthOption = 5,
-    max_pages: MaxPagesOption = 10_000,
-    scope: ScopeOption = CrawlScope.host,
-    domain: DomainOption = None,
-    prefix: PrefixOption = None,
-    include: IncludeOption = None,
-    exclude: ExcludeOption = None,
-    rate: RateOption = None,
-    delay: DelayOption = 0.0,
-    concurrency: HostConcurrencyOption = 8,
-    requests: RequestsOption = 16,
-    ignore_robots: IgnoreRobotsOption = False,
-    sitemap: SitemapOption = None,
-    allow_private_network: AllowPrivateNetworkOption = False,
-    max_response_size: MaxResponseSizeOption = "20MB",
-    timeout: TimeoutOption = 120.0,
-    read_timeout: ReadTimeoutOption = 30.0,
+    site: SiteArgs,
     auth: AuthOption = None,
-    batch_size: BatchSizeOption = 50,
-    batch_concurrency: BatchConcurrencyOption = 2,
-    full: FullOption = False,
-    strict: StrictOption = False,
-    schema: SchemaOption = None,
-    validator: ValidatorOption = None,
-    skip_validator: SkipValidatorOption = None,
-    custom_validator: CustomValidatorOption = None,
-    max_rejected_share: MaxRejectedShareOption = None,
-    max_delete_share: MaxDeleteShareOption = 0.5,
-    store: StoreOption = None,
-    result_storage: ResultStorageOption = None,
+    run: RunArgs,
     deployment: DeploymentOption = None,
     run_name: RunNameOption = None,
     as_json: SubmitJsonOption = False,
@@ -347,40 +215,8 @@ def submit_site(
     """Queue a crawl with the site deployment (`ingest-web/site`) with the options of
     `ingest web`; the crawl runs on the worker's machine and network."""
     with usage_errors():
-        options = run_options(
-            store=store,
-            batch_size=batch_size,
-            concurrency=batch_concurrency,
-            full=full,
-            strict=strict,
-            schema=schema,
-            validator=validator,
-            skip_validator=skip_validator,
-            custom_validator=custom_validator,
-            max_rejected_share=max_rejected_share,
-            max_delete_share=max_delete_share,
-            result_storage=result_storage,
-        )
-        site = web_site(
-            urls,
-            scope=scope,
-            domain=domain,
-            prefix=prefix,
-            include=include,
-            exclude=exclude,
-            max_depth=max_depth,
-            max_pages=max_pages,
-            max_response_size=max_response_size,
-            rate=rate,
-            delay=delay,
-            concurrency=concurrency,
-            requests=requests,
-            ignore_robots=ignore_robots,
-            sitemap=sitemap,
-            allow_private_network=allow_private_network,
-            timeout=timeout,
-            read_timeout=read_timeout,
-        )
+        options = run_options(run)
+        config = web_site(urls, site)
         when = parse_when(at)
     quiet_prefect(False)
     if auth:
@@ -388,257 +224,11 @@ def submit_site(
 
         check_auth(auth)  # the worker loads it from the same API: refuse a wrong name now
     _queue(
-        deployment or WEB_DEPLOYMENT,
-        site_parameters(site, options, auth),
+        deployment or SPECS[SITE].full_name,
+        site_parameters(config, options, auth),
         priority,
         when,
         run_name,
         as_json,
         tags=[f"priority:{priority.value}"],
     )
-
-
-@app.command("serve")
-def serve_command(
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Flow runs at once on this machine.")
-    ] = None,
-    schedules: Annotated[
-        bool, typer.Option("--schedules", help="Also run the example cron schedules.")
-    ] = False,
-    keep_schedules: Annotated[
-        bool,
-        typer.Option("--keep-schedules-on-exit", help="Do not pause the schedules when stopping."),
-    ] = False,
-) -> None:
-    """Serve both deployments (`ingest-filesystem/folder`, `ingest-web/site`) from this
-    machine, without a work pool: runs queued with `ingest submit` or from the UI start
-    here, in subprocesses, until you stop this command (Ctrl-C)."""
-    with job_errors():
-        from deployments.runs import api_url
-
-        api_url()
-    quiet_prefect(False)
-    from deployments.serve import serve
-
-    serve(limit=limit, schedules=schedules, pause_on_shutdown=not keep_schedules)
-
-
-@app.command("runs")
-def list_runs_command(
-    state: Annotated[
-        str | None,
-        typer.Option(
-            "--state",
-            metavar="S",
-            help="Only runs in this state: scheduled, pending, running, completed, failed, "
-            "cancelled, cancelling, crashed, paused, late, awaiting-retry.",
-        ),
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="Runs shown.")] = 20,
-    upcoming: Annotated[
-        bool, typer.Option("--upcoming", help="Scheduled runs instead, soonest first.")
-    ] = False,
-    deployment: Annotated[
-        str | None,
-        typer.Option("--deployment", metavar="[FLOW/]NAME", help="Only runs of this deployment."),
-    ] = None,
-    flow: Annotated[
-        str | None,
-        typer.Option(
-            "--flow", metavar="NAME", help="Only runs of this flow (fs, web, or its name)."
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            metavar="WHEN",
-            help="Only runs started since: a duration ago (30m, 2h, 3d, 1w) or an ISO date/time.",
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
-) -> None:
-    """Runs of the ingest flows that have started or ended, newest first; --upcoming
-    for the scheduled ones; --state for any state."""
-    quiet_prefect(False)
-    from deployments.run_query import RunQuery, parse_since
-    from deployments.runs import list_runs, parse_state_filter
-
-    with job_errors():
-        if state:
-            parse_state_filter(state)
-        query = RunQuery(
-            state=state,
-            upcoming=upcoming,
-            deployment=deployment,
-            flow=flow,
-            since=parse_since(since) if since else None,
-            limit=limit,
-        )
-        rows = asyncio.run(list_runs(query))
-    if as_json:
-        sys.stdout.write(json.dumps([row.as_json() for row in rows], indent=2) + "\n")
-        return
-    table = Table(title=f"ingest runs ({len(rows)})")
-    table.add_column("id", no_wrap=True)
-    for column in ("flow", "deployment", "state", "start"):
-        table.add_column(column)
-    table.add_column("duration", justify="right")
-    table.add_column("outcomes")
-    for row in rows:
-        start = row.start or row.expected_start
-        table.add_row(
-            row.id,
-            row.flow,
-            row.deployment or "-",
-            row.state,
-            _local(start) + ("" if row.start else " (expected)") if start else "-",
-            f"{row.duration_s:.1f}s" if row.duration_s is not None else "-",
-            # A finished run's state message counts its outcomes (new 3, skipped 2, ...).
-            row.message or "-",
-        )
-    _console().print(table)
-
-
-def _console() -> Console:
-    """Wide enough for run ids when the output is not a terminal (pipes, logs)."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
-
-
-def _local(value: datetime) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-@app.command("status")
-def status_command(
-    run_id: Annotated[str, typer.Argument(help="The flow run id.")],
-    store: Annotated[
-        str | None,
-        typer.Option(
-            "--store",
-            help="Store to read counts and failures from; default: the run's own "
-            "--store parameter, else $INGEST_STORE, else the default store.",
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
-) -> None:
-    """A run's state, progress (while it runs), counts and failures (when recorded)."""
-    quiet_prefect(False)
-    from deployments.runs import read_run
-
-    with job_errors():
-        uuid = parse_run_id(run_id)
-        row, progress = asyncio.run(read_run(uuid))
-    stored = _stored_run(row, store)
-    failures = []
-    report: dict[str, Any] | None = None
-    if stored is not None:
-        report = stored.report.model_dump(mode="json")
-        failures = report["failures"]
-    payload: dict[str, Any] = row.as_json() | {
-        "message": row.message,
-        "progress": None
-        if progress is None
-        else {"percent": progress.percent, "description": progress.description},
-        "counts": report["counts"] if report else None,
-        "skipped_by_reason": stored.report.skipped_by_code() if stored is not None else None,
-        "failures": failures,
-        "report_state": report["state"] if report else None,
-        "notes": report.get("notes", []) if report else [],
-    }
-    if as_json:
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-        return
-    console = _console()
-    console.print(f"[bold]{row.name}[/] ({row.id}) of {row.flow}/{row.deployment or '-'}")
-    console.print(f"state: [bold]{row.state}[/]" + (f": {row.message}" if row.message else ""))
-    if row.start:
-        console.print(f"started: {_local(row.start)}, {row.duration_s or 0:.1f}s")
-    elif row.expected_start:
-        console.print(f"expected start: {_local(row.expected_start)}")
-    if progress is not None:
-        tail = f" ({progress.description})" if progress.description else ""
-        console.print(f"progress: {progress.percent:.1f}%{tail}")
-    if report:
-        counts = ", ".join(f"{k} {v}" for k, v in report["counts"].items())
-        console.print(f"counts: {counts}")
-        if stored.report.skipped:
-            by_code = ", ".join(f"{k} {v}" for k, v in stored.report.skipped_by_code().items())
-            console.print(f"skipped by reason: {by_code}")
-        for note in report.get("notes", []):
-            console.print(f"[yellow]note:[/] {note}")
-        for failure in failures[:20]:
-            console.print(
-                f"[red]failed[/] {failure['uri']} ({failure['stage']}): {failure['message']}"
-            )
-        if len(failures) > 20:
-            console.print(f"... and {len(failures) - 20} more (use --json)")
-    elif row.state_type in ("COMPLETED", "FAILED"):
-        console.print("counts: not found in the store (give --store where the run wrote)")
-
-
-def _stored_run(row: Any, store: str | None) -> Any:
-    """The run as the store recorded it, from the store the run wrote to; None when
-    that store is not reachable from here or has no record (yet)."""
-    from ingest.errors import IngestError
-    from ingest.store import open_store, parse_store_url
-
-    url = store or (row.parameters.get("options") or {}).get("store")
-    try:
-        location = parse_store_url(url)
-        if location.sqlite_path is not None and not location.sqlite_path.exists():
-            return None  # never create a store just to look into it
-        with open_store(url) as opened:
-            return opened.get_run(row.id)
-    except IngestError as exc:
-        err_console.print(f"note: no counts from the store: {exc}")
-        return None
-
-
-@app.command("cancel")
-def cancel_command(run_id: Annotated[str, typer.Argument(help="The flow run id.")]) -> None:
-    """Cancel a run as the UI's Cancel does: it goes Cancelling and the worker (or
-    `ingest serve`) that runs it stops it and marks it Cancelled. Work it committed
-    stays; `ingest retry` or a new run continues from there."""
-    quiet_prefect(False)
-    from deployments.runs import cancel
-
-    with job_errors():
-        uuid = parse_run_id(run_id)
-        state = asyncio.run(cancel(uuid))
-    err_console.print(f"run {uuid}: {state}")
-
-
-@app.command("retry")
-def retry_command(
-    run_id: Annotated[str, typer.Argument(help="The flow run id.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="For an in-process retry: the report as JSON.")
-    ] = False,
-    verbose: VerboseOption = False,
-) -> None:
-    """Retry a finished run (Failed, Crashed, Cancelled or Completed) as the same flow
-    run, so batches it finished are not redone.
-
-    A run of a deployment (queued with `ingest submit`, a schedule or the UI) goes back
-    to its queue (AwaitingRetry, as the UI's Retry does) and returns at once: a worker
-    or `ingest serve` picks it up. A run started with `ingest fs` / `ingest web` has no
-    deployment to go back to: it runs again here, in this process, with the parameters
-    the API recorded for it, and this command exits like `ingest fs` does.
-    """
-    quiet_prefect(verbose)
-    from deployments.runs import rerun_here, schedule_retry
-
-    with job_errors():
-        uuid = parse_run_id(run_id)
-        row = asyncio.run(schedule_retry(uuid))
-    if row.deployment_id is not None:
-        err_console.print(
-            f"run {uuid} of {row.flow}/{row.deployment or '?'} is queued again (AwaitingRetry); "
-            "a worker picks it up"
-        )
-        raise typer.Exit(ExitCode.OK)
-    err_console.print(f"run {uuid} has no deployment: running it again here")
-    with job_errors():
-        run_and_exit(lambda: rerun_here(uuid), as_json)

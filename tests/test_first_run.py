@@ -28,7 +28,7 @@ def test_first_run_with_a_new_prefect_home_succeeds_three_times_in_a_row(
         assert run.returncode == 0, f"attempt {attempt + 1}: {run.stderr[-3000:]}"
         report = json.loads(run.stdout)
         assert report["state"] == "Completed"
-        assert report["counts"]["discovered"] == 47
+        assert report["counts"]["discovered"] == 54
         assert report["counts"]["failed"] == 0
         assert "Traceback" not in run.stderr
         assert (root / "ingest" / "ingest.db").is_file()

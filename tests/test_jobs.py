@@ -32,13 +32,10 @@ def prefect_yaml() -> dict[str, Any]:
 
 
 def _options(**overrides: Any) -> Any:
-    from cli.common import run_options
+    from cli.options import RunArgs
+    from cli.parameters import run_options
 
-    values: dict[str, Any] = dict(
-        store=None, batch_size=200, concurrency=2, full=False, strict=False, schema=None
-    )
-    values.update(overrides)
-    return run_options(**values)
+    return run_options(RunArgs(**overrides))
 
 
 # --- parameters -----------------------------------------------------------------------
