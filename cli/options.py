@@ -257,7 +257,8 @@ class SiteArgs:
     ] = 30.0
 
 
-# How each command takes the groups; the aliases are the spellings before 0.2 (CHANGELOG).
+# How each command takes the groups; the aliases are earlier spellings, hidden for one
+# release (CHANGELOG).
 FOLDER_RUN = Group(RunArgs, aliases={"--concurrency": "batch_concurrency"})
 SITE_GROUP = Group(
     SiteArgs, aliases={"--concurrency": "host_concurrency", "--requests": "max_requests"}
