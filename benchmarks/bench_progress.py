@@ -75,8 +75,8 @@ class _Metered:
 
 
 def _listeners(devnull: Any, prefect: bool) -> tuple[list[Any], _Sink]:
+    from cli.progress import PlainProgressListener
     from flows.adapters.artifacts import PrefectProgressListener
-    from flows.cli.progress import PlainProgressListener
 
     sink = _Sink()
     listeners: list[Any] = [PlainProgressListener(devnull, interval_s=0.0), sink]
@@ -234,8 +234,8 @@ def _per_call(action: Callable[[], None], count: int) -> float:
 
 def _micro(devnull: Any, times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
     """Seconds per operation; call inside a flow run (the artifact listener is real)."""
+    from cli.progress import PlainProgressListener
     from flows.adapters.artifacts import PrefectProgressListener
-    from flows.cli.progress import PlainProgressListener
     from ingest.models import Counts, SourceItem
     from ingest.progress import ProgressReporter, batch_progress, record_batch
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
-INGEST = [sys.executable, "-c", "from flows.cli import main; main()"]
+INGEST = [sys.executable, "-c", "from cli import main; main()"]
 IMPORT_PREFECT = [sys.executable, "-c", "import prefect"]
 FS_GOAL_SHARE = 0.25
 RUNS_GOAL_FACTOR = 2.0

@@ -57,7 +57,7 @@ def test_cancel_a_run_that_has_not_started_is_done(
         PYTHONPATH=str(REPO_ROOT),
     )
     run = subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", "cancel", str(run_id)],
+        [sys.executable, "-c", "from cli import main; main()", "cancel", str(run_id)],
         env=env,
         capture_output=True,
         text=True,

@@ -53,7 +53,7 @@ COUNT_KEYS = {
 
 def ingest(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -206,7 +206,7 @@ def test_bad_usage_is_exit_2_before_any_work(args: list[str], message: str, tmp_
 def test_failed_items_exit_1_and_report_them(
     prefect_api: str, isolated_results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.cli import (
+    from cli import (
         app,
         commands,  # noqa: F401  (registers the commands)
     )

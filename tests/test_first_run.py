@@ -62,16 +62,16 @@ def test_unreachable_prefect_api_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 SPY_ON_THE_RUN = """
 import sys
-import flows.cli.fs
+import cli.fs
 
 def report_the_settings(run, as_json):
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
     print(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
     raise SystemExit(0)
 
-flows.cli.fs.run_and_exit = report_the_settings
+cli.fs.run_and_exit = report_the_settings
 sys.argv = ["ingest", "fs", sys.argv[1]]
-from flows.cli import main
+from cli import main
 main()
 """
 

@@ -21,7 +21,7 @@ RUN_ID = "0b0e2a46-6f39-4d7c-9a55-3c1a1c3b7d11"
 
 @pytest.fixture(scope="module")
 def cli() -> Any:
-    from flows.cli import app, commands  # noqa: F401  (registers the commands)
+    from cli import app, commands  # noqa: F401  (registers the commands)
 
     return app
 
@@ -32,13 +32,10 @@ def prefect_yaml() -> dict[str, Any]:
 
 
 def _options(**overrides: Any) -> Any:
-    from flows.cli.common import run_options
+    from cli.options import RunArgs
+    from cli.parameters import run_options
 
-    values: dict[str, Any] = dict(
-        store=None, batch_size=200, concurrency=2, full=False, strict=False, schema=None
-    )
-    values.update(overrides)
-    return run_options(**values)
+    return run_options(RunArgs(**overrides))
 
 
 # --- parameters -----------------------------------------------------------------------
@@ -47,7 +44,7 @@ def _options(**overrides: Any) -> Any:
 def test_folder_parameters_are_json_the_flow_accepts(tmp_path: Path) -> None:
     import json
 
-    from flows.cli.jobs import folder_parameters
+    from cli.submit import folder_parameters
     from flows.filesystem import ingest_filesystem
     from flows.params import FolderSource, RunOptions
 
@@ -65,7 +62,7 @@ def test_folder_parameters_are_json_the_flow_accepts(tmp_path: Path) -> None:
 
 
 def test_site_parameters_are_json_the_flow_accepts() -> None:
-    from flows.cli.jobs import site_parameters
+    from cli.submit import site_parameters
     from flows.web import ingest_web
     from ingest.sources.web import WebSourceConfig
 
@@ -85,12 +82,12 @@ def test_submit_builds_the_parameters_of_ingest_fs(
     sent: dict[str, Any] = {}
 
     async def fake_submit(deployment: str, parameters: dict[str, Any], **kwargs: Any) -> Any:
-        from flows.cli.jobs_api import Submitted
+        from deployments.runs import Submitted
 
         sent.update(deployment=deployment, parameters=parameters, **kwargs)
         return Submitted(RUN_ID, "a-run", deployment, kwargs["queue"], kwargs["scheduled_time"])
 
-    monkeypatch.setattr("flows.cli.jobs_api.submit", fake_submit)
+    monkeypatch.setattr("deployments.runs.submit", fake_submit)
     folder = tmp_path / "docs"
     folder.mkdir()
     result = CliRunner().invoke(
@@ -124,12 +121,12 @@ def test_submit_web_targets_the_site_deployment(cli: Any, monkeypatch: pytest.Mo
     sent: dict[str, Any] = {}
 
     async def fake_submit(deployment: str, parameters: dict[str, Any], **kwargs: Any) -> Any:
-        from flows.cli.jobs_api import Submitted
+        from deployments.runs import Submitted
 
         sent.update(deployment=deployment, parameters=parameters, **kwargs)
         return Submitted(RUN_ID, "a-run", deployment, kwargs["queue"], None)
 
-    monkeypatch.setattr("flows.cli.jobs_api.submit", fake_submit)
+    monkeypatch.setattr("deployments.runs.submit", fake_submit)
     result = CliRunner().invoke(
         cli,
         ["submit", "web", "https://example.com/", "--priority", "low", "--max-pages", "5",
@@ -157,14 +154,14 @@ def test_submit_web_targets_the_site_deployment(cli: Any, monkeypatch: pytest.Mo
     ],
 )
 def test_at_relative(text: str, expected: timedelta) -> None:
-    from flows.cli.jobs import parse_when
+    from cli.submit import parse_when
 
     now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
     assert parse_when(text, now) == now + expected
 
 
 def test_at_absolute_keeps_offsets_and_reads_naive_times_as_local() -> None:
-    from flows.cli.jobs import parse_when
+    from cli.submit import parse_when
 
     assert parse_when("2025-06-01T02:00+02:00") == datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
     local = parse_when("2025-06-01T02:00")
@@ -175,7 +172,7 @@ def test_at_absolute_keeps_offsets_and_reads_naive_times_as_local() -> None:
 
 
 def test_at_nonsense_is_a_configuration_error() -> None:
-    from flows.cli.jobs import parse_when
+    from cli.submit import parse_when
     from ingest.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="invalid --at"):
@@ -183,7 +180,7 @@ def test_at_nonsense_is_a_configuration_error() -> None:
 
 
 def test_state_filter_accepts_types_and_names() -> None:
-    from flows.cli.jobs_api import parse_state_filter
+    from deployments.runs import parse_state_filter
     from ingest.errors import ConfigurationError
 
     assert parse_state_filter("running") == ("RUNNING", None)
@@ -241,8 +238,8 @@ def test_prefect_yaml_pulls_into_the_checkout_named_by_the_worker(
 
 
 def test_queues_are_in_priority_order() -> None:
+    from cli.submit import Priority
     from deployments.pool import QUEUES
-    from flows.cli.jobs import Priority
 
     assert list(QUEUES.items()) == [("high", 1), ("default", 2), ("low", 3)]
     assert [p.value for p in Priority] == list(QUEUES)
@@ -294,7 +291,7 @@ def test_bad_usage_is_exit_2_before_any_request(
         raise AssertionError("bad usage must not reach the API")
 
     for name in ("submit", "list_runs", "read_run", "cancel", "schedule_retry"):
-        monkeypatch.setattr(f"flows.cli.jobs_api.{name}", no_request)
+        monkeypatch.setattr(f"deployments.runs.{name}", no_request)
     folder = tmp_path / "docs"
     folder.mkdir()
     file = folder / "a.md"
@@ -308,7 +305,7 @@ def test_bad_usage_is_exit_2_before_any_request(
 
 def _ingest(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -353,12 +350,12 @@ def test_submit_web_sends_the_credentials_block_by_name_only(
     sent: dict[str, Any] = {}
 
     async def fake_submit(deployment: str, parameters: dict[str, Any], **kwargs: Any) -> Any:
-        from flows.cli.jobs_api import Submitted
+        from deployments.runs import Submitted
 
         sent.update(parameters=parameters)
         return Submitted(RUN_ID, "a-run", deployment, kwargs["queue"], None)
 
-    monkeypatch.setattr("flows.cli.jobs_api.submit", fake_submit)
+    monkeypatch.setattr("deployments.runs.submit", fake_submit)
     unknown = CliRunner().invoke(
         cli, ["submit", "web", "https://example.com/", "--auth", "no-such-credentials"]
     )

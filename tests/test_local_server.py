@@ -89,7 +89,7 @@ def test_later_commands_use_the_remembered_server(home: Home, tmp_path: Path) ->
     run = home.ingest("fs", str(SAMPLES), "--json", INGEST_STORE=str(tmp_path / "a.db"))
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
-    assert report["counts"]["new"] == 41
+    assert report["counts"]["new"] == 46
     assert report["run_id"] in _flow_run_ids(api_url)
     assert home.status()["flow_runs"] == before + 1  # type: ignore[operator]
     runs = home.ingest("runs")
@@ -142,7 +142,7 @@ def test_a_killed_server_is_said_in_one_line_and_the_temporary_api_is_used(
         assert "no Prefect server configured" in lines[1]
         run = home.ingest("fs", str(SAMPLES), "--json", INGEST_STORE=str(tmp_path / "c.db"))
         assert run.returncode == 0, run.stderr
-        assert json.loads(run.stdout)["counts"]["new"] == 41
+        assert json.loads(run.stdout)["counts"]["new"] == 46
         assert run.stderr.count("is not running") == 1
     finally:
         restarted = home.ensure_started()

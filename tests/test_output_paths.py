@@ -17,7 +17,7 @@ from tests.conftest import REPO_ROOT
 def _export(out: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", "export", "--out",
+        [sys.executable, "-c", "from cli import main; main()", "export", "--out",
          str(out), *extra],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -79,7 +79,7 @@ def test_a_store_that_cannot_be_written_is_exit_2_before_any_work(
         PREFECT_API_URL="http://127.0.0.1:9/api",  # reached only if the check were late
     )
     run = subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *command,
+        [sys.executable, "-c", "from cli import main; main()", *command,
          "--store", str(store)],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

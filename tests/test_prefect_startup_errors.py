@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.cli.prefect_env import startup_failure
+from cli.prefect_env import startup_failure
 
 
 def test_temporary_api_timeout_names_the_variable_and_the_server_command(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from flows.cli.progress import (
+from cli.progress import (
     PlainProgressListener,
     RichProgressListener,
     terminal_progress,
@@ -93,7 +93,7 @@ _SCRIPT = textwrap.dedent(
     """
     import sys, time
     from rich.console import Console
-    from flows.cli.progress import terminal_progress
+    from cli.progress import terminal_progress
     from ingest.progress import ProgressReporter
 
     listener = terminal_progress(Console(stderr=True), interval_s=0.0)
@@ -189,7 +189,7 @@ def _cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
 def _ingest_fs(tmp_path: Path, name: str) -> list[str]:
     from tests.conftest import SAMPLES
 
-    command = "from flows.cli import main; main()"
+    command = "from cli import main; main()"
     store = tmp_path / f"{name}.db"
     return [sys.executable, "-c", command, "fs", str(SAMPLES), "--store", str(store), "--json"]
 

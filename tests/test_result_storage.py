@@ -27,7 +27,7 @@ def persisted(folder: Path) -> list[Path]:
 
 def ingest_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -38,7 +38,7 @@ def _start(corpus: Path, store: Path, env: dict[str, str]) -> subprocess.Popen[s
         str(store),
         "--batch-size",
         str(BATCH),
-        "--concurrency",
+        "--batch-concurrency",
         str(CONCURRENCY),
         "--json",
         env=env,

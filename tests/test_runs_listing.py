@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from flows.cli.run_query import RunQuery, parse_since
+from deployments.run_query import RunQuery, parse_since
 from ingest.errors import ConfigurationError
 from tests.conftest import REPO_ROOT
 
@@ -60,7 +60,7 @@ async def _make_runs(deployment: str) -> dict[str, Any]:
 
 
 def _ids(query: RunQuery) -> list[str]:
-    from flows.cli.jobs_api import list_runs
+    from deployments.runs import list_runs
 
     return [row.id for row in asyncio.run(list_runs(query))]
 
@@ -84,7 +84,7 @@ def test_default_lists_started_runs_newest_first(
         PYTHONPATH=str(REPO_ROOT),
     )
     run = subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", "runs", "--json",
+        [sys.executable, "-c", "from cli import main; main()", "runs", "--json",
          "--deployment", made["deployment"]],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

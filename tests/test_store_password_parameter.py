@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from flows.cli.common import run_options
+from cli.options import RunArgs
+from cli.parameters import run_options
 from flows.params import RunOptions
 from tests.test_cli import ingest
 
 SECRET = "s3cret-Pa55"
 URL = f"postgresql://ingest:{SECRET}@127.0.0.1:5432/docs"
-OPTIONS = {"batch_size": 10, "concurrency": 1, "workers": 1, "full": False, "strict": False}
+OPTIONS = {"batch_size": 10, "batch_concurrency": 1, "workers": 1, "full": False, "strict": False}
 
 
 @pytest.mark.parametrize("store", [URL, "postgresql://ingest@127.0.0.1/docs?password=" + SECRET])
@@ -39,7 +40,7 @@ def test_a_local_run_moves_the_password_to_the_driver_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PGPASSWORD", "an older one")  # restored after the test
-    options = run_options(store=URL, local=True, schema=None, **OPTIONS)
+    options = run_options(RunArgs(store=URL, schema=None, **OPTIONS), local=True)
     assert options.store == "postgresql://ingest@127.0.0.1:5432/docs"
     assert SECRET not in options.model_dump_json()
     assert os.environ["PGPASSWORD"] == SECRET

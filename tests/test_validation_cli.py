@@ -87,19 +87,22 @@ def test_not_a_number_share_is_a_usage_error(folder: Path, tmp_path: Path) -> No
 
 
 def test_options_become_the_run_options() -> None:
-    from flows.cli.common import run_options
+    from cli.options import RunArgs
+    from cli.parameters import run_options
 
     options = run_options(
-        store=None,
-        batch_size=10,
-        concurrency=1,
-        full=False,
-        strict=True,
-        schema=None,
-        validator=["text", "json"],
-        skip_validator=["csv"],
-        custom_validator=[TODO_RULE],
-        max_rejected_share=0.25,
+        RunArgs(
+            store=None,
+            batch_size=10,
+            batch_concurrency=1,
+            full=False,
+            strict=True,
+            schema=None,
+            validator=["text", "json"],
+            skip_validator=["csv"],
+            custom_validator=[TODO_RULE],
+            max_rejected_share=0.25,
+        )
     )
     policy = options.validation
     assert (policy.enabled, policy.disabled, policy.custom) == (
@@ -110,7 +113,7 @@ def test_options_become_the_run_options() -> None:
     assert policy.strict is True
     assert options.max_rejected_share == 0.25
     default = run_options(
-        store=None, batch_size=10, concurrency=1, full=False, strict=False, schema=None
+        RunArgs(store=None, batch_size=10, batch_concurrency=1, full=False, strict=False)
     )
     assert default.validation.enabled is None
     assert default.max_rejected_share is None

@@ -99,7 +99,7 @@ def documents_run(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) ->
         "INGEST_RESULTS_DIR": str(base / "results"),
         "INGEST_HOME": str(base / "home"),
     }
-    command = [sys.executable, "-c", "from flows.cli import main; main()"]
+    command = [sys.executable, "-c", "from cli import main; main()"]
     args = ["fs", str(root), "--store", str(base / "store.db"), "--batch-size", "4", "--json"]
     done = subprocess.run(  # noqa: S603 - our own CLI
         [*command, *args], env=env, capture_output=True, text=True, timeout=300, check=False

@@ -123,7 +123,7 @@ def _check(store: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     command = [
         sys.executable,
         "-c",
-        "from flows.cli import main; main()",
+        "from cli import main; main()",
         "check",
         "--store",
         str(store),

@@ -52,7 +52,7 @@ def _uri(root: Path, rel: str | bytes) -> str:
 def _cli(
     args: list[str], env: dict[str, str], *, drop_dac: bool
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from flows.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from cli import main; main()", *args]
     if drop_dac and os.geteuid() == 0 and shutil.which("setpriv"):
         command = [*DROP_DAC, *command]
     return subprocess.run(  # noqa: S603 - our own CLI

@@ -73,7 +73,7 @@ class Stack:
         )
 
     def ingest(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run(sys.executable, "-c", "from flows.cli import main; main()", *args)
+        return self.run(sys.executable, "-c", "from cli import main; main()", *args)
 
     def prefect(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return self.run(sys.executable, "-m", "prefect", *args, cwd=cwd)

@@ -227,7 +227,7 @@ def test_cancel_stops_a_running_run_and_retry_finishes_it_reusing_done_batches(
     big = folder(tmp_path, "big", files)
     store = tmp_path / "big.db"
     run_id = submit(
-        stack, str(big), "--batch-size", "5", "--concurrency", "1", "--store", str(store)
+        stack, str(big), "--batch-size", "5", "--batch-concurrency", "1", "--store", str(store)
     )
     wait_state(stack, run_id, "RUNNING")
 

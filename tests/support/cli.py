@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
-INGEST = [sys.executable, "-c", "from flows.cli import main; main()"]
+INGEST = [sys.executable, "-c", "from cli import main; main()"]
 
 
 def start_ingest(*args: str, env: dict[str, str], **popen: Any) -> subprocess.Popen[str]:

@@ -139,7 +139,7 @@ def test_a_missing_block_fails_the_flow_before_any_request(
 
 def ingest_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> Any:
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         input=stdin,
         capture_output=True,
         text=True,

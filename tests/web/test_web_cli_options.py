@@ -1,5 +1,5 @@
 """The `ingest web` / `ingest submit web` command line as the issue spells it (--scope,
---include/--exclude, --rate, --concurrency per host, --batch-concurrency, --sitemap,
+--include/--exclude, --rate, --host-concurrency, --max-requests, --batch-concurrency, --sitemap,
 --max-response-size) and the old spellings kept as aliases, mapped to WebSourceConfig.
 
 Most tests stop before any request: the flow, the submit call and (where the seeds
@@ -28,7 +28,7 @@ SEED = "https://docs.example.org/guide/index.html"
 
 @pytest.fixture(scope="module")
 def cli() -> Any:
-    from flows.cli import app, commands  # noqa: F401  (registers the commands)
+    from cli import app, commands  # noqa: F401  (registers the commands)
 
     return app
 
@@ -51,8 +51,8 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen["checked"] = (list(seeds), allowed)
 
     monkeypatch.setattr("flows.web.ingest_web", fake_ingest_web)
-    monkeypatch.setattr("flows.cli.web.run_and_exit", fake_run_and_exit)
-    monkeypatch.setattr("flows.cli.web._refuse_private_seeds", fake_refuse)
+    monkeypatch.setattr("cli.web.run_and_exit", fake_run_and_exit)
+    monkeypatch.setattr("cli.web._refuse_private_seeds", fake_refuse)
     return seen
 
 
@@ -62,12 +62,12 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     sent: dict[str, Any] = {}
 
     async def fake_submit(deployment: str, parameters: dict[str, Any], **kwargs: Any) -> Any:
-        from flows.cli.jobs_api import Submitted
+        from deployments.runs import Submitted
 
         sent.update(deployment=deployment, parameters=parameters, **kwargs)
         return Submitted(RUN_ID, "a-run", deployment, kwargs["queue"], None)
 
-    monkeypatch.setattr("flows.cli.jobs_api.submit", fake_submit)
+    monkeypatch.setattr("deployments.runs.submit", fake_submit)
     return sent
 
 
@@ -240,7 +240,7 @@ def test_domain_adds_hosts_to_the_seeds_hosts(cli: Any, ran: dict[str, Any]) -> 
     assert in_scope(site, "https://a.docs.example.org/")
 
 
-# --- --rate, --delay, --concurrency, --batch-concurrency, --requests --------------------
+# --- --rate, --delay, --host-concurrency, --batch-concurrency, --max-requests ------------
 
 
 @pytest.mark.parametrize(
@@ -260,16 +260,41 @@ def test_rate_and_delay_the_slower_wins(
     assert web(cli, ran, SEED, *args).per_host_delay == pytest.approx(delay)
 
 
-def test_concurrency_is_per_host_and_batch_concurrency_is_batches(
-    cli: Any, ran: dict[str, Any]
-) -> None:
-    site = web(cli, ran, SEED, "--concurrency", "3", "--batch-concurrency", "5", "--requests", "7")
+def test_each_concurrency_knob_says_what_it_limits(cli: Any, ran: dict[str, Any]) -> None:
+    site = web(
+        cli, ran, SEED, "--host-concurrency", "3", "--batch-concurrency", "5", "--max-requests", "7"
+    )
     assert site.per_host_concurrency == 3
     assert site.concurrency == 7
     assert ran["options"].concurrency == 5
 
 
-def test_fs_concurrency_still_means_batches(
+def test_the_old_web_spellings_still_work_hidden(cli: Any, ran: dict[str, Any]) -> None:
+    result = CliRunner().invoke(cli, ["web", SEED, "--concurrency", "3", "--requests", "7"])
+    assert result.exit_code == 0, result.output
+    assert (ran["site"].per_host_concurrency, ran["site"].concurrency) == (3, 7)
+    assert ran["options"].concurrency == 2  # --concurrency on web never meant batches
+    assert "--concurrency is now --host-concurrency" in result.stderr
+    assert "--requests is now --max-requests" in result.stderr
+    shown = CliRunner().invoke(cli, ["web", "--help"], env={"COLUMNS": "200"}).output
+    assert "--host-concurrency" in shown
+    assert "--max-requests" in shown
+    assert "--concurrency " not in shown
+    assert "--requests " not in shown
+
+
+def test_an_old_and_a_new_spelling_that_disagree_are_bad_usage(
+    cli: Any, ran: dict[str, Any]
+) -> None:
+    result = CliRunner().invoke(cli, ["web", SEED, "--concurrency", "3", "--host-concurrency", "4"])
+    assert result.exit_code == 2
+    assert "--concurrency is the old name of --host-concurrency" in one_line(result.stderr)
+    assert "site" not in ran
+    agreeing = CliRunner().invoke(cli, ["web", SEED, "--requests", "5", "--max-requests", "5"])
+    assert agreeing.exit_code == 0, agreeing.output
+
+
+def test_fs_batch_concurrency_and_its_old_spelling(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, Any] = {}
@@ -283,11 +308,18 @@ def test_fs_concurrency_still_means_batches(
         raise typer.Exit(0)
 
     monkeypatch.setattr("flows.filesystem.ingest_filesystem", fake_flow)
-    monkeypatch.setattr("flows.cli.fs.run_and_exit", fake_run_and_exit)
-    result = CliRunner().invoke(cli, ["fs", str(tmp_path), "--concurrency", "3"])
+    monkeypatch.setattr("cli.fs.run_and_exit", fake_run_and_exit)
+    result = CliRunner().invoke(cli, ["fs", str(tmp_path), "--batch-concurrency", "3"])
     assert result.exit_code == 0, result.output
     assert seen["options"].concurrency == 3
-    refused = CliRunner().invoke(cli, ["fs", str(tmp_path), "--batch-concurrency", "3"])
+    old = CliRunner().invoke(cli, ["fs", str(tmp_path), "--concurrency", "4"])
+    assert old.exit_code == 0, old.output
+    assert seen["options"].concurrency == 4
+    assert "--concurrency is now --batch-concurrency" in old.stderr
+    shown = CliRunner().invoke(cli, ["fs", "--help"], env={"COLUMNS": "200"}).output
+    assert "--batch-concurrency" in shown
+    assert "--concurrency " not in shown
+    refused = CliRunner().invoke(cli, ["fs", str(tmp_path), "--batch-concurrency", "0"])
     assert refused.exit_code == 2
     assert "--batch-concurrency" in one_line(refused.stderr)
 
@@ -317,7 +349,7 @@ def test_a_private_sitemap_is_refused_like_a_private_seed(
 ) -> None:
     """The real address check (IP literals: nothing is resolved, nothing is sent)."""
     started: list[Any] = []
-    monkeypatch.setattr("flows.cli.web.run_and_exit", lambda *args: started.append(args))
+    monkeypatch.setattr("cli.web.run_and_exit", lambda *args: started.append(args))
     public, private = "http://93.184.215.14/", "http://127.0.0.1:9/sitemap.xml"
     refused = CliRunner().invoke(cli, ["web", public, "--sitemap", private])
     assert refused.exit_code == 2, refused.output
@@ -330,14 +362,17 @@ def test_a_sitemap_index_outside_the_prefix_is_read(site: SiteState) -> None:
     """In process, no Prefect: the sitemap index and the sitemaps it lists (not under
     /page/) are fetched, and of the pages they list only those under /page/ are crawled:
     not /private/ nor the orphans."""
-    from flows.cli.web import web_site
+    from cli.options import CrawlScope, SiteArgs
+    from cli.parameters import web_site
 
     cfg = web_site(
         [f"{site.base}/page/0.html"],
-        scope="prefix",
-        sitemap=[f"{site.base}/sitemap_index.xml"],
-        max_depth=0,
-        allow_private_network=True,
+        SiteArgs(
+            scope=CrawlScope.prefix,
+            sitemap=[f"{site.base}/sitemap_index.xml"],
+            max_depth=0,
+            allow_private_network=True,
+        ),
     )
     source, pages = crawl(cfg)
     assert {page.item.uri for page in pages} == {f"{site.base}/page/{i}.html" for i in range(10)}
@@ -357,6 +392,8 @@ BAD_USAGE = [
     (["--sitemap", "ftp://docs.example.org/sitemap.xml"], ["--sitemap", "not an http"]),
     (["--sitemap", "sitemap.xml"], ["--sitemap", "not an http"]),
     (["--concurrency", "0"], ["--concurrency"]),
+    (["--host-concurrency", "0"], ["--host-concurrency"]),
+    (["--max-requests", "0"], ["--max-requests"]),
     (["--batch-concurrency", "0"], ["--batch-concurrency"]),
     (["--max-response-size", "12XB"], ["invalid size", "12XB"]),
     (["--include", "(unclosed"], ["--include", "invalid regular expression"]),
@@ -454,18 +491,21 @@ def test_submit_web_keeps_the_old_spellings(
 # --- web_site called directly -------------------------------------------------------------
 
 
-def test_web_site_takes_keyword_options() -> None:
-    from flows.cli.web import CrawlScope, web_site
+def test_web_site_takes_the_site_options() -> None:
+    from cli.options import CrawlScope, SiteArgs
+    from cli.parameters import web_site
 
     site = web_site(
         ["https://x.org/docs/a.html"],
-        scope=CrawlScope.prefix,
-        include=["/docs/"],
-        exclude=["/old/"],
-        max_response_size="1MiB",
-        rate=10,
-        concurrency=2,
-        sitemap=["https://x.org/sitemap.xml"],
+        SiteArgs(
+            scope=CrawlScope.prefix,
+            include=["/docs/"],
+            exclude=["/old/"],
+            max_response_size="1MiB",
+            rate=10,
+            host_concurrency=2,
+            sitemap=["https://x.org/sitemap.xml"],
+        ),
     )
     assert (site.seeds, site.sitemaps) == (
         ["https://x.org/docs/a.html"],

@@ -128,7 +128,7 @@ def _ingest_cli(*args: str, env: dict[str, str]) -> Any:
     import sys
 
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         capture_output=True,
         text=True,
         env=env,

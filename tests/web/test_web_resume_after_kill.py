@@ -30,7 +30,7 @@ def _crawl(seed: str, store: Path, env: dict[str, str]) -> subprocess.Popen[str]
         "50",
         "--delay",
         "0.01",
-        "--requests",
+        "--max-requests",
         "4",
         "--batch-size",
         "20",

@@ -11,7 +11,7 @@ import typer
 from ingest.store import open_store
 
 from .app import ExitCode, app, err_console
-from .common import StoreOption
+from .options import StoreOption
 
 
 class ExportFormat(StrEnum):

@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from ingest.errors import ConfigurationError
 
-FLOW_ALIASES = {"fs": "ingest-filesystem", "filesystem": "ingest-filesystem", "web": "ingest-web"}
+from .specs import FS_FLOW, WEB_FLOW
+
+FLOW_ALIASES = {"fs": FS_FLOW, "filesystem": FS_FLOW, "web": WEB_FLOW}
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

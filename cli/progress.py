@@ -164,7 +164,7 @@ def terminal_progress(
 ) -> RichProgressListener | PlainProgressListener:
     """The listener for `ingest fs` / `ingest web`: a bar on a terminal, lines when piped.
 
-    `console` is the stderr console (`flows.cli.app.err_console`).
+    `console` is the stderr console (`cli.app.err_console`).
     """
     console = console or Console(stderr=True)
     if console.is_terminal and not console.is_dumb_terminal:

@@ -124,3 +124,14 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(error))
         yield error
         error = error.__cause__ or error.__context__
+
+
+def quiet_prefect(verbose: bool) -> None:
+    """Keep Prefect's own chatter (telemetry, temporary-server banners, INFO logs) out of
+    the user's terminal, without hiding it from the Prefect UI. Call before the first
+    `import prefect` of the process."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "WARNING")

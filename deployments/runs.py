@@ -11,16 +11,18 @@ from uuid import UUID
 
 from ingest.errors import ConfigurationError
 
+from .specs import FS_FLOW, WEB_FLOW
+
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.objects import FlowRun
 
     from .run_query import RunQuery
 
-INGEST_FLOWS = ("ingest-filesystem", "ingest-web")
+INGEST_FLOWS = (FS_FLOW, WEB_FLOW)
 FLOW_FUNCTIONS = {
-    "ingest-filesystem": ("flows.filesystem", "ingest_filesystem"),
-    "ingest-web": ("flows.web", "ingest_web"),
+    FS_FLOW: ("flows.filesystem", "ingest_filesystem"),
+    WEB_FLOW: ("flows.web", "ingest_web"),
 }
 PROGRESS_KEYS = {name: f"{name}-progress" for name in INGEST_FLOWS}
 
