@@ -1,0 +1,88 @@
+"""Symbol rules for Go and Rust."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..comments import CommentStyle
+from .base import (
+    Definition,
+    LanguageRules,
+    bare_type,
+    by_name_field,
+    child,
+    name_of,
+    node_text,
+    unquote,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+def _go_method(node: Node, in_type: bool) -> Definition | None:
+    name = name_of(node)
+    receiver = child(node, "receiver")
+    owner = ""
+    if receiver is not None:
+        for parameter in receiver.named_children:
+            owner = bare_type(node_text(child(parameter, "type")))
+    return Definition(f"{owner}.{name}" if owner else name, "method") if name else None
+
+
+def _go_type(node: Node, in_type: bool) -> Definition | None:
+    name = name_of(node)
+    kinds = {"struct_type": "struct", "interface_type": "interface"}
+    type_node = child(node, "type")
+    kind = kinds.get(type_node.type if type_node is not None else "", "type")
+    return Definition(name, kind) if name else None
+
+
+def _go_imports(node: Node) -> list[str]:
+    found: list[str] = []
+    stack = list(node.named_children)
+    while stack:
+        spec = stack.pop(0)
+        if spec.type == "import_spec":
+            found.append(unquote(node_text(child(spec, "path"))))
+        elif spec.type == "import_spec_list":
+            stack[:0] = spec.named_children
+    return found
+
+
+def _rust_impl(node: Node, in_type: bool) -> Definition | None:
+    name = bare_type(node_text(child(node, "type")))
+    return Definition(name, "impl", child(node, "body")) if name else None
+
+
+def _rust_signature(node: Node, in_type: bool) -> Definition | None:
+    name = name_of(node)
+    return Definition(name, "method") if in_type and name else None
+
+
+def _rust_imports(node: Node) -> list[str]:
+    if node.type == "extern_crate_declaration":
+        return [name_of(node)]
+    return [node_text(child(node, "argument")).replace(" ", "")]
+
+
+RULES = {
+    "go": LanguageRules(
+        by_name_field({"function_declaration": ("function", None)},
+                      {"method_declaration": _go_method, "type_spec": _go_type}),
+        imports={"import_declaration": _go_imports},
+        transparent=frozenset({"type_declaration"}),
+    ),
+    "rust": LanguageRules(
+        by_name_field(
+            {"function_item": ("function", None), "struct_item": ("struct", None),
+             "enum_item": ("enum", None), "union_item": ("union", None),
+             "trait_item": ("trait", "body"), "mod_item": ("module", "body"),
+             "macro_definition": ("macro", None), "type_item": ("type", None)},
+            {"impl_item": _rust_impl, "function_signature_item": _rust_signature},
+        ),
+        comments=CommentStyle(("//",), attributes=("#[",)),
+        prefix_nodes=frozenset({"attribute_item"}),
+        imports={"use_declaration": _rust_imports, "extern_crate_declaration": _rust_imports},
+    ),
+}  # fmt: skip
