@@ -50,13 +50,7 @@ class CodeProcessor:
                 chunks, lines, policy, language, merge_symbols=language not in _SECTIONED
             )
             chunker.add(found.symbols, _stem(content))
-        return build_document(
-            content,
-            text=text,
-            title=file_name(content) or None,
-            metadata=metadata,
-            chunks=chunks.chunks,
-        )
+        return _document(content, text, metadata, chunks)
 
 
 def _outline(language: str, text: str, name: str) -> Outline | None:
@@ -101,6 +95,12 @@ def _python_document(content: FetchedContent, text: str, policy: ChunkPolicy) ->
         # Python keeps every symbol in its own chunk: no merging.
         chunker = SymbolChunker(chunks, lines, policy, None, merge=False, header_docstrings=False)
         chunker.add(symbols, _stem(content))
+    return _document(content, text, metadata, chunks)
+
+
+def _document(
+    content: FetchedContent, text: str, metadata: dict[str, Any], chunks: ChunkList
+) -> ProcessedDocument:
     return build_document(
         content,
         text=text,

@@ -1,52 +1,17 @@
-"""What a language's rules are (`LanguageRules`) and the helpers rules use to read
-tree-sitter nodes: names, fields, bare type names."""
+"""What a language's rules are (`LanguageRules`) and the two ways rules classify
+nodes: by a table of node types, or through a wrapping statement."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..comments import C_STYLE, CommentStyle
+from . import nodes
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-
-def node_text(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return " ".join(node.text.decode("utf-8", "replace").split())
-
-
-def child(node: Node, name: str) -> Node | None:
-    return node.child_by_field_name(name)
-
-
-def name_of(node: Node) -> str:
-    return node_text(child(node, "name"))
-
-
-_GENERIC = re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
-
-
-def bare_type(text: str) -> str:
-    """`Wrapper<T>` -> `Wrapper`, `*Pair[T]` -> `Pair`, `a::B` -> `a.B`."""
-    for _ in range(8):
-        stripped = _GENERIC.sub("", text)
-        if stripped == text:
-            break
-        text = stripped
-    text = text.replace("::", ".").replace("\\", ".").strip(" *&")
-    return text.removeprefix("mut ").removeprefix("dyn ").strip()
-
-
-def unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
-        return text[1:-1]
-    return text.strip("<>")
 
 
 @dataclass(frozen=True)
@@ -81,13 +46,13 @@ def by_name_field(table: KindTable, special: dict[str, Classify] | None = None) 
         rule = table.get(node.type)
         if rule is None:
             return None
-        name = name_of(node)
+        name = nodes.name(node)
         if not name:
             return None
         kind, body = rule
         if kind == "function" and in_type:
             kind = "method"
-        return Definition(name, kind, child(node, body) if body else None)
+        return Definition(name, kind, nodes.child(node, body) if body else None)
 
     return classify
 
@@ -96,7 +61,7 @@ def wrapper(classify_ref: list[Classify], *fields: str) -> Classify:
     """A statement that wraps one definition (`export ...`, `template <...> ...`)."""
 
     def classify(node: Node, in_type: bool) -> Definition | None:
-        candidates = [c for c in (child(node, f) for f in fields) if c is not None]
+        candidates = [c for c in (nodes.child(node, f) for f in fields) if c is not None]
         candidates.extend(node.named_children)
         for candidate in candidates:
             found = classify_ref[0](candidate, in_type)

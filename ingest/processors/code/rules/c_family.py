@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import (
-    Classify,
-    Definition,
-    LanguageRules,
-    bare_type,
-    by_name_field,
-    child,
-    name_of,
-    node_text,
-    unquote,
-    wrapper,
-)
+from . import nodes
+from .base import Classify, Definition, LanguageRules, by_name_field, wrapper
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -31,8 +21,8 @@ def _declarator_name(node: Node | None) -> str:
         if node is None:
             return ""
         if node.type in _DECLARATOR_NAMES:
-            return bare_type(node_text(node))
-        inner = child(node, "declarator")
+            return nodes.bare_type(nodes.text(node))
+        inner = nodes.child(node, "declarator")
         if inner is None and node.named_children:
             inner = node.named_children[-1]
         node = inner
@@ -40,7 +30,7 @@ def _declarator_name(node: Node | None) -> str:
 
 
 def _function(node: Node, in_type: bool) -> Definition | None:
-    name = _declarator_name(child(node, "declarator"))
+    name = _declarator_name(nodes.child(node, "declarator"))
     if not name:
         return None
     return Definition(name, "method" if in_type or "." in name else "function")
@@ -48,8 +38,8 @@ def _function(node: Node, in_type: bool) -> Definition | None:
 
 def _type(kind: str) -> Classify:
     def classify(node: Node, in_type: bool) -> Definition | None:
-        body = child(node, "body")
-        name = bare_type(name_of(node))
+        body = nodes.child(node, "body")
+        name = nodes.bare_type(nodes.name(node))
         if body is None or not name:
             return None
         return Definition(name, kind, body if kind in ("class", "struct") else None)
@@ -58,29 +48,29 @@ def _type(kind: str) -> Classify:
 
 
 def _typedef(node: Node, in_type: bool) -> Definition | None:
-    name = _declarator_name(child(node, "declarator"))
-    type_node = child(node, "type")
+    name = _declarator_name(nodes.child(node, "declarator"))
+    type_node = nodes.child(node, "type")
     kind = "type"
-    if type_node is not None and child(type_node, "body") is not None:
+    if type_node is not None and nodes.child(type_node, "body") is not None:
         kind = {"struct_specifier": "struct", "union_specifier": "union",
                 "enum_specifier": "enum"}.get(type_node.type, "type")  # fmt: skip
     return Definition(name, kind) if name else None
 
 
 def _namespace(node: Node, in_type: bool) -> Definition | None:
-    body = child(node, "body")
-    name = bare_type(name_of(node))
+    body = nodes.child(node, "body")
+    name = nodes.bare_type(nodes.name(node))
     if not name:  # an anonymous namespace: its members stay at this level
         return Definition("", "namespace", body, qualify=False)
     return Definition(name, "namespace", body)
 
 
 def _linkage(node: Node, in_type: bool) -> Definition | None:
-    return Definition("", "namespace", child(node, "body"), qualify=False)
+    return Definition("", "namespace", nodes.child(node, "body"), qualify=False)
 
 
 def _imports(node: Node) -> list[str]:
-    return [unquote(node_text(child(node, "path")))]
+    return [nodes.unquote(nodes.text(nodes.child(node, "path")))]
 
 
 def _rules(cpp: bool) -> LanguageRules:

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from ..comments import HASH, leading_comment
 from ..symbols import Outline, Symbol
-from .base import Classify, Definition, LanguageRules, by_name_field, child, node_text, unquote
+from . import nodes
+from .base import Classify, Definition, LanguageRules, by_name_field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 
 def _yaml_pair(node: Node, in_type: bool) -> Definition | None:
-    name = unquote(node_text(child(node, "key")))
+    name = nodes.unquote(nodes.text(nodes.child(node, "key")))
     return Definition(name, "key") if name else None
 
 
@@ -26,7 +27,7 @@ def _toml_entry(kind: str) -> Classify:
     def classify(node: Node, in_type: bool) -> Definition | None:
         for key in node.named_children:
             if key.type in _TOML_KEYS:
-                return Definition(node_text(key), kind)
+                return Definition(nodes.text(key), kind)
         return None
 
     return classify
@@ -80,7 +81,7 @@ def yaml_keys_outline(text: str) -> Outline:
                 end -= 1
             symbols[-1].end = end
         if found is not None:
-            symbols.append(Symbol(unquote(found.group(1)), "key", start, 0, docstring))
+            symbols.append(Symbol(nodes.unquote(found.group(1)), "key", start, 0, docstring))
     if symbols and symbols[-1].end == 0:
         symbols[-1].end = len(lines)
     return Outline(symbols, [], [])

@@ -5,35 +5,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..comments import CommentStyle
-from .base import (
-    Definition,
-    LanguageRules,
-    bare_type,
-    by_name_field,
-    child,
-    name_of,
-    node_text,
-    unquote,
-)
+from . import nodes
+from .base import Definition, LanguageRules, by_name_field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 
 def _go_method(node: Node, in_type: bool) -> Definition | None:
-    name = name_of(node)
-    receiver = child(node, "receiver")
+    name = nodes.name(node)
+    receiver = nodes.child(node, "receiver")
     owner = ""
     if receiver is not None:
         for parameter in receiver.named_children:
-            owner = bare_type(node_text(child(parameter, "type")))
+            owner = nodes.bare_type(nodes.text(nodes.child(parameter, "type")))
     return Definition(f"{owner}.{name}" if owner else name, "method") if name else None
 
 
 def _go_type(node: Node, in_type: bool) -> Definition | None:
-    name = name_of(node)
+    name = nodes.name(node)
     kinds = {"struct_type": "struct", "interface_type": "interface"}
-    type_node = child(node, "type")
+    type_node = nodes.child(node, "type")
     kind = kinds.get(type_node.type if type_node is not None else "", "type")
     return Definition(name, kind) if name else None
 
@@ -44,26 +36,26 @@ def _go_imports(node: Node) -> list[str]:
     while stack:
         spec = stack.pop(0)
         if spec.type == "import_spec":
-            found.append(unquote(node_text(child(spec, "path"))))
+            found.append(nodes.unquote(nodes.text(nodes.child(spec, "path"))))
         elif spec.type == "import_spec_list":
             stack[:0] = spec.named_children
     return found
 
 
 def _rust_impl(node: Node, in_type: bool) -> Definition | None:
-    name = bare_type(node_text(child(node, "type")))
-    return Definition(name, "impl", child(node, "body")) if name else None
+    name = nodes.bare_type(nodes.text(nodes.child(node, "type")))
+    return Definition(name, "impl", nodes.child(node, "body")) if name else None
 
 
 def _rust_signature(node: Node, in_type: bool) -> Definition | None:
-    name = name_of(node)
+    name = nodes.name(node)
     return Definition(name, "method") if in_type and name else None
 
 
 def _rust_imports(node: Node) -> list[str]:
     if node.type == "extern_crate_declaration":
-        return [name_of(node)]
-    return [node_text(child(node, "argument")).replace(" ", "")]
+        return [nodes.name(node)]
+    return [nodes.text(nodes.child(node, "argument")).replace(" ", "")]
 
 
 RULES = {

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import (
-    Classify,
-    Definition,
-    Imports,
-    KindTable,
-    LanguageRules,
-    by_name_field,
-    child,
-    name_of,
-    node_text,
-    unquote,
-    wrapper,
-)
+from . import nodes
+from .base import Classify, Definition, Imports, KindTable, LanguageRules, by_name_field, wrapper
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -26,7 +15,7 @@ def _variable(node: Node, in_type: bool) -> Definition | None:
     declarators = [c for c in node.named_children if c.type == "variable_declarator"]
     if len(declarators) != 1:
         return None
-    value = child(declarators[0], "value")
+    value = nodes.child(declarators[0], "value")
     if value is None:
         return None
     kinds = {
@@ -34,28 +23,29 @@ def _variable(node: Node, in_type: bool) -> Definition | None:
         "function": "function", "generator_function": "function", "class": "class",
     }  # fmt: skip
     kind = kinds.get(value.type)
-    name = name_of(declarators[0])
+    name = nodes.name(declarators[0])
     if kind is None or not name:
         return None
-    return Definition(name, kind, child(value, "body") if kind == "class" else None)
+    return Definition(name, kind, nodes.child(value, "body") if kind == "class" else None)
 
 
 def _imports(node: Node) -> list[str]:
     if node.type in ("import_statement", "export_statement"):
-        source = child(node, "source")
-        return [unquote(node_text(source))] if source is not None else []
+        source = nodes.child(node, "source")
+        return [nodes.unquote(nodes.text(source))] if source is not None else []
     found = []
     for declarator in node.named_children:
-        value = child(declarator, "value") if declarator.type == "variable_declarator" else None
+        is_declarator = declarator.type == "variable_declarator"
+        value = nodes.child(declarator, "value") if is_declarator else None
         if value is not None and value.type == "call_expression":
-            function = child(value, "function")
-            arguments = child(value, "arguments")
+            function = nodes.child(value, "function")
+            arguments = nodes.child(value, "arguments")
             if (
-                node_text(function) == "require"
+                nodes.text(function) == "require"
                 and arguments is not None
                 and arguments.named_children
             ):
-                found.append(unquote(node_text(arguments.named_children[0])))
+                found.append(nodes.unquote(nodes.text(arguments.named_children[0])))
     return found
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..comments import CommentStyle
-from .base import LanguageRules, by_name_field, node_text
+from . import nodes
+from .base import LanguageRules, by_name_field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 
 def _imports(node: Node) -> list[str]:
-    text = node_text(node)
+    text = nodes.text(node)
     text = text.removeprefix("import").removeprefix("global using").removeprefix("using")
     return [text.strip().rstrip(";").strip()]
 

@@ -5,24 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..comments import CommentStyle
-from .base import (
-    Definition,
-    LanguageRules,
-    bare_type,
-    by_name_field,
-    child,
-    name_of,
-    node_text,
-    unquote,
-)
+from . import nodes
+from .base import Definition, LanguageRules, by_name_field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 
 def _namespace(node: Node, in_type: bool) -> Definition | None:
-    body = child(node, "body")
-    name = bare_type(name_of(node))
+    body = nodes.child(node, "body")
+    name = nodes.bare_type(nodes.name(node))
     return Definition(name, "namespace", body) if body is not None and name else None
 
 
@@ -37,9 +29,9 @@ def _imports(node: Node) -> list[str]:
         found = []
         for clause in node.named_children:
             if clause.type == "namespace_use_clause":
-                found.append(node_text(clause).split(" as ")[0].lstrip("\\"))
+                found.append(nodes.text(clause).split(" as ")[0].lstrip("\\"))
             elif clause.type == "namespace_use_group":
-                found.append(node_text(node).removeprefix("use").rstrip(";").strip())
+                found.append(nodes.text(node).removeprefix("use").rstrip(";").strip())
                 break
         return found
     expression = node.named_children[0] if node.named_children else None
@@ -47,7 +39,7 @@ def _imports(node: Node) -> list[str]:
         return []
     if not expression.named_children:
         return []
-    return [unquote(node_text(expression.named_children[0]))]
+    return [nodes.unquote(nodes.text(expression.named_children[0]))]
 
 
 RULES = {

@@ -5,17 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..comments import HASH
-from .base import (
-    Classify,
-    Definition,
-    LanguageRules,
-    bare_type,
-    by_name_field,
-    child,
-    name_of,
-    node_text,
-    unquote,
-)
+from . import nodes
+from .base import Classify, Definition, LanguageRules, by_name_field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -23,35 +14,35 @@ if TYPE_CHECKING:
 
 def _container(kind: str) -> Classify:
     def classify(node: Node, in_type: bool) -> Definition | None:
-        name = bare_type(name_of(node))
-        return Definition(name, kind, child(node, "body")) if name else None
+        name = nodes.bare_type(nodes.name(node))
+        return Definition(name, kind, nodes.child(node, "body")) if name else None
 
     return classify
 
 
 def _singleton(node: Node, in_type: bool) -> Definition | None:
-    name = name_of(node)
-    owner = node_text(child(node, "object"))
+    name = nodes.name(node)
+    owner = nodes.text(nodes.child(node, "object"))
     if not name:
         return None
-    return Definition(name if owner == "self" else f"{bare_type(owner)}.{name}", "method")
+    return Definition(name if owner == "self" else f"{nodes.bare_type(owner)}.{name}", "method")
 
 
 def _class_body(node: Node, in_type: bool) -> Definition | None:
-    return Definition("", "class", child(node, "body"), qualify=False)
+    return Definition("", "class", nodes.child(node, "body"), qualify=False)
 
 
 _LOADS = frozenset({"require", "require_relative", "load"})
 
 
 def _imports(node: Node) -> list[str]:
-    method = child(node, "method")
-    arguments = child(node, "arguments")
-    if child(node, "receiver") is not None or node_text(method) not in _LOADS:
+    method = nodes.child(node, "method")
+    arguments = nodes.child(node, "arguments")
+    if nodes.child(node, "receiver") is not None or nodes.text(method) not in _LOADS:
         return []
     if arguments is None or not arguments.named_children:
         return []
-    return [unquote(node_text(arguments.named_children[0]))]
+    return [nodes.unquote(nodes.text(arguments.named_children[0]))]
 
 
 RULES = {

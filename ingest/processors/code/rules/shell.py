@@ -7,7 +7,7 @@ import re
 
 from ..comments import HASH, leading_comment
 from ..symbols import Outline, Symbol
-from .base import unquote
+from . import nodes
 
 _FUNCTION = re.compile(
     r"^(?P<indent>[ \t]*)(?:function[ \t]+(?P<kw>[A-Za-z_][\w:.-]*)[ \t]*(?:\(\s*\))?"
@@ -27,7 +27,7 @@ def shell_outline(text: str) -> Outline:
         line = lines[number]
         number += 1
         if (sourced := _SOURCE.match(line)) is not None:
-            imports.append(unquote(sourced.group("path")))
+            imports.append(nodes.unquote(sourced.group("path")))
             continue
         found = _FUNCTION.match(line)
         if found is None:

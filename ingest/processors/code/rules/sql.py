@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from ..comments import CommentStyle, leading_comment
 from ..symbols import Outline, Symbol
-from .base import Definition, LanguageRules, by_name_field, node_text
+from . import nodes
+from .base import Definition, LanguageRules, by_name_field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -23,7 +24,7 @@ def _statement(node: Node, in_type: bool) -> Definition | None:
         kind = inner.type.removeprefix("create_")
         for created in inner.named_children:
             if created.type in ("object_reference", "identifier"):
-                return Definition(node_text(created), kind)
+                return Definition(nodes.text(created), kind)
     return None
 
 
