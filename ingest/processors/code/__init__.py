@@ -1,5 +1,4 @@
-"""Source code processors: Python read with `ast`, the other languages with
-tree-sitter grammars and per-family symbol rules (`rules/`)."""
+"""Source code processors: Python through `ast`, other languages through tree-sitter."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Chunks of source code from its symbols: one per definition, large ones split at
-their members, small neighbours merged; line windows where no symbol can be read."""
+"""Chunks from symbols: one per definition, large ones split, small neighbours merged."""
 
 from __future__ import annotations
 

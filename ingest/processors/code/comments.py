@@ -1,5 +1,4 @@
-"""Comment styles and the leading comment of a definition: how far up a symbol
-starts and the first line of its doc comment."""
+"""Comment styles, and the comment and attribute lines that lead a definition."""
 
 from __future__ import annotations
 

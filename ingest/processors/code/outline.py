@@ -1,6 +1,4 @@
-"""The outline of source code read from a tree-sitter tree, whatever the language:
-definitions with qualified names and line ranges (leading comments and attributes
-included), their doc comments, the file's imports, and where the parser met errors."""
+"""The outline of code from a tree-sitter tree, whatever the language: symbols, imports, errors."""
 
 from __future__ import annotations
 
@@ -37,7 +35,7 @@ _MAX_ERROR_VISITS = 20_000
 
 def outline(language: str, text: str, file_name: str = "") -> Outline | None:
     """The outline of `text` in `language`; None when no grammar is installed."""
-    if language == "bash":
+    if language == "bash":  # never through tree-sitter-bash: its scanner can crash the process
         return shell_outline(text)
     parser = parser_for(grammar_name(language, file_name))
     if parser is None or language not in RULES:

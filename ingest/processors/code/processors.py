@@ -1,5 +1,4 @@
-"""The code processors: source code chunked by symbol, Python read with `ast`, the
-other languages with tree-sitter grammars; line windows where nothing can be read."""
+"""The code processors: documents and chunks for Python and for every other code language."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Symbols of Python source read with `ast`: functions and classes, methods as
-members, decorators and leading comments included."""
+"""Symbols of Python source read with `ast`: functions, classes and their methods."""
 
 from __future__ import annotations
 

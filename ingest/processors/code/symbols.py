@@ -1,5 +1,4 @@
-"""The outline of a source file: its symbols (definitions with line ranges), imports
-and warnings, as every language's reader returns them."""
+"""The outline every language reader returns: symbols with line ranges, imports, warnings."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Every tree-sitter language's symbol rules, by language name: one module per
-language family, each exposing a `RULES` table."""
+"""Every tree-sitter language's symbol rules by name, gathered from the family modules."""
 
 from __future__ import annotations
 

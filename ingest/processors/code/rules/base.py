@@ -1,5 +1,4 @@
-"""What a language's rules are (`LanguageRules`) and the two ways rules classify
-nodes: by a table of node types, or through a wrapping statement."""
+"""What a language's rules are (`LanguageRules`) and the common ways they classify nodes."""
 
 from __future__ import annotations
 

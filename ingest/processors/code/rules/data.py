@@ -1,5 +1,4 @@
-"""Symbols of YAML and TOML: keys and tables, and YAML's top-level keys read by line
-where the grammar cannot go."""
+"""Symbol rules for YAML and TOML, and YAML top-level keys by line where the grammar fails."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Symbols of shell scripts, read line by line: tree-sitter-bash's scanner crashes
-the process on some inputs (e.g. '{' followed by multibyte text)."""
+"""Symbols of shell scripts read by line (tree-sitter-bash's scanner can crash the process)."""
 
 from __future__ import annotations
 

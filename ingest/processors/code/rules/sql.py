@@ -1,5 +1,4 @@
-"""Symbols of SQL: CREATE statements, read with a grammar or, without one, by
-statements that end at a `;`."""
+"""Symbol rules for SQL: CREATE statements, by grammar or by `;`-ended statements."""
 
 from __future__ import annotations
 
