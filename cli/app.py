@@ -1,4 +1,4 @@
-"""The typer application and the exit-code contract (DESIGN.md section 4)."""
+"""The typer application and the exit-code contract (docs/architecture.md, "Contracts")."""
 
 from __future__ import annotations
 

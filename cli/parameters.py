@@ -86,8 +86,8 @@ def run_options(run: RunArgs, *, local: bool = False) -> RunOptions:
     A `local` run (the flow runs in this process) takes a password out of the store URL
     and hands it to the driver through PGPASSWORD, so that it never becomes a flow
     parameter; a submitted run refuses it (its worker must have it)."""
-    from flows.params import RunOptions
     from flows.adapters.results import check_storage
+    from flows.params import RunOptions
     from flows.runners import check_runner
     from ingest.store import parse_store_url, split_password
     from ingest.validators import ValidationPolicy, check_policy

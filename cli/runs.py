@@ -1,6 +1,6 @@
 """Job management over Prefect flow runs: `ingest runs`, `ingest status RUN_ID`,
-`ingest cancel RUN_ID`, `ingest retry RUN_ID` (DESIGN.md section 4). The API is the one
-PREFECT_API_URL names; `deployments.runs` asks it."""
+`ingest cancel RUN_ID`, `ingest retry RUN_ID` (docs/architecture.md, "Contracts"). The API
+is the one PREFECT_API_URL names; `deployments.runs` asks it."""
 
 from __future__ import annotations
 

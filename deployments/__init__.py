@@ -1,1 +1,1 @@
-"""deployments layer of aichemist-ingest (see DESIGN.md)."""
+"""deployments layer of aichemist-ingest (see docs/architecture.md)."""

@@ -1,1 +1,1 @@
-"""flows layer of aichemist-ingest (see DESIGN.md)."""
+"""flows layer of aichemist-ingest (see docs/architecture.md)."""

@@ -128,7 +128,7 @@ class ProcessedDocument(BaseModel):
 
 
 class ExportRecord(ProcessedDocument):
-    """One line of `ingest export` (DESIGN.md section 4)."""
+    """One line of `ingest export` (docs/architecture.md, "Contracts")."""
 
     run_id: str | None = None
     updated_at: datetime

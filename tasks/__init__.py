@@ -1,1 +1,1 @@
-"""tasks layer of aichemist-ingest (see DESIGN.md)."""
+"""tasks layer of aichemist-ingest (see docs/architecture.md)."""

@@ -29,7 +29,7 @@ class Exportable(Protocol):
 
 
 def export_record(record: ExportRecord, include_deleted: bool = False) -> dict[str, Any]:
-    """The JSON object of one document (DESIGN.md section 4)."""
+    """The JSON object of one document (docs/architecture.md, "Contracts")."""
     return record.model_dump(mode="json", exclude=None if include_deleted else {"deleted"})
 
 

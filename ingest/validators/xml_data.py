@@ -1,5 +1,5 @@
 """XML: well-formedness, checked by defusedxml with entity declarations and external
-references refused (DESIGN.md section 5), without building a tree; then, for a document
+references refused (README, "Validation"), without building a tree; then, for a document
 that passed and that the policy maps to an `.xsd` file, its XML Schema (`xml_schema`).
 
 Codes: errors ``malformed-xml``, ``entities-forbidden``, ``external-reference-forbidden``,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.processors import ChunkPolicy, processor_for
-from ingest.processors.code_symbols import outline, walk_symbols
+from ingest.processors.code.outline import outline
+from ingest.processors.code.symbols import walk_symbols
 
 #: language -> (path, content type, source)
 SOURCES: dict[str, tuple[str, str, str]] = {

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ingest.content_types import CODE_LANGUAGES
-from ingest.processors import ChunkPolicy, code_symbols, languages, processor_for
+from ingest.processors import ChunkPolicy, languages, processor_for
+from ingest.processors.code import outline as code_outline
 from ingest.processors.languages import detect_language, language_from_modeline
 
 TREE_SITTER_TYPES = sorted(t for t in CODE_LANGUAGES if t != "text/x-python")
@@ -75,7 +76,7 @@ def test_deep_nesting_is_fast(make_content, content_type, text):
 
 
 def test_a_file_over_the_parse_cap_falls_back_to_line_windows(make_content, monkeypatch):
-    monkeypatch.setattr(code_symbols, "MAX_PARSE_BYTES", 1000)
+    monkeypatch.setattr(code_outline, "MAX_PARSE_BYTES", 1000)
     text = "function f() { return 1; }\n" * 100
     doc = process(make_content, text, "text/x-javascript", "a.js")
     assert doc.metadata["warnings"][0].startswith("over 1000 bytes")

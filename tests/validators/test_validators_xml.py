@@ -1,5 +1,6 @@
-"""XML: well-formedness with line and column, and the hostile inputs of DESIGN.md section 5:
-entity expansion (billion laughs) and external entities are refused, local files never read."""
+"""XML: well-formedness with line and column, and the hostile inputs of the safety rules
+(docs/architecture.md): entity expansion (billion laughs) and external entities are
+refused, local files never read."""
 
 from __future__ import annotations
 
