@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.errors import ConfigurationError
+from ingest.progress import DISCOVERING
 
 from .app import ExitCode, app, err_console
 from .options import VerboseOption
@@ -176,7 +177,10 @@ def _print_status(status: dict[str, Any], row: RunRow, progress: Progress | None
         console.print(f"started: {_local(row.start)}, {row.duration_s or 0:.1f}s")
     elif row.expected_start:
         console.print(f"expected start: {_local(row.expected_start)}")
-    if progress is not None:
+    if progress is not None and (progress.description or "").startswith(DISCOVERING):
+        # No share is known yet: counts and rates only, no percentage.
+        console.print(f"progress: {progress.description}")
+    elif progress is not None:
         tail = f" ({progress.description})" if progress.description else ""
         console.print(f"progress: {progress.percent:.1f}%{tail}")
     if status["counts"] is not None:

@@ -66,12 +66,15 @@ def _progress_flow() -> Any:
             for _ in range(items // 10):
                 record_discovered(reporter, found=10, pending=10)
                 time.sleep(0.02)
+            reporter.flush()
+            while_discovering = (listener.progress, listener.description)
             end_discovery(reporter)
             counts = Counts(new=items - failed - rejected, rejected=rejected, failed=failed)
             record_batch(reporter, items, counts)
         report = _report(str(flow_run.id), items, failed, rejected)
         artifacts = publish_run_summary(report, max_item_events=3)
         return {
+            "while_discovering": while_discovering,
             "progress": listener.progress,
             "summary": str(artifacts.summary),
             "failures": str(artifacts.failures),
@@ -136,6 +139,9 @@ def test_flow_leaves_progress_at_100_and_summary_artifacts(runs: Runs) -> None:
     state = runs.troubled
     assert state.is_completed(), state
     result = state.result()
+    percent, description = result["while_discovering"]
+    assert percent == 0.0, "no share while discovery runs"
+    assert description.startswith("discovering: discover 50")
     assert result["progress"] == 100.0
     assert result["events"] == 5
     assert runs.seen, "attached listeners reach the flow's reporter"

@@ -24,16 +24,13 @@ from prefect.artifacts import (
 from prefect.context import FlowRunContext
 
 from ingest.models import RunReport
-from ingest.progress import ProgressSnapshot
+from ingest.progress import DISCOVERING, ProgressSnapshot
 
 from ._prefect_compat import call_sync
 from .events import emit_run_events
 from .summary import failure_rows, rejection_rows, render_summary_markdown
 
 logger = logging.getLogger(__name__)
-
-#: Starts a progress description while the run's share is unknown (discovery runs).
-DISCOVERING = "discovering"
 
 
 def artifact_key(text: str) -> str:
@@ -81,6 +78,11 @@ class PrefectProgressListener:
     def progress(self) -> float | None:
         """The last percentage sent, if any."""
         return None if self._last is None else self._last[0]
+
+    @property
+    def description(self) -> str | None:
+        """The last description sent, if any."""
+        return None if self._last is None else self._last[1]
 
     def __call__(self, snapshot: ProgressSnapshot) -> None:
         if self.artifact_id is None:

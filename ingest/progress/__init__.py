@@ -20,6 +20,7 @@ from .batches import (
 from .context import active_reporter, attached_listeners, progress_listeners
 from .reporter import ProgressReporter
 from .snapshot import (
+    DISCOVERING,
     ITEM_PHASES,
     PHASES,
     PhaseSnapshot,
@@ -30,6 +31,7 @@ from .snapshot import (
 )
 
 __all__ = [
+    "DISCOVERING",
     "ITEM_PHASES",
     "PHASES",
     "BatchProgress",

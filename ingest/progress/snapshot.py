@@ -9,6 +9,9 @@ from typing import Any
 
 from ..models import Stage
 
+#: Starts a progress description while the run's share is unknown (discovery runs).
+DISCOVERING = "discovering"
+
 PHASES: tuple[str, ...] = tuple(stage.value for stage in Stage)
 """The default phases, in pipeline order: discover, fetch, validate, process, store."""
 
