@@ -218,7 +218,7 @@ def _flow_state(folder: Path, store: Path, **options: Any) -> Any:
     )
 
 
-def test_sample_corpus_through_the_flow_skips_one_and_rejects_five(
+def test_sample_corpus_through_the_flow_skips_two_and_rejects_six(
     prefect_api: str, isolated_results: Path, tmp_path: Path
 ) -> None:
     from tests.conftest import SAMPLES
@@ -229,9 +229,12 @@ def test_sample_corpus_through_the_flow_skips_one_and_rejects_five(
     assert state.is_completed()
     counts = report["counts"]
     assert (counts["discovered"], counts["new"], counts["skipped"], counts["rejected"]) == (
-        47,
-        41,
-        1,
-        5,
+        54,
+        46,
+        2,
+        6,
     )
-    assert _names(report["skipped"]) == {"empty.txt": "empty"}
+    assert _names(report["skipped"]) == {
+        "empty.txt": "empty",
+        "scanned-invoice.pdf": "no-text-layer",
+    }

@@ -33,7 +33,11 @@ def test_unknown_non_text_type_is_a_processing_error():
 
 
 def test_processors_declare_name_version_and_types():
-    assert processors.names() == [
+    # Other tests may have registered plug-ins of their own (tests/support/skipping.py).
+    built_in = [
+        n for n in processors.names() if type(processors.get(n)).__module__.startswith("ingest.")
+    ]
+    assert built_in == [
         "code", "csv", "docx", "epub", "html", "json", "markdown", "pdf", "pptx", "python",
         "text", "xlsx", "xml",
     ]  # fmt: skip

@@ -1,10 +1,13 @@
 """Plug-ins that say "not for this tool" through `ItemSkippedError`, as a document
-processor does for a scanned PDF: a custom validator, a processor and a source. The
-module registers its processor when imported, so a worker process that unpickles the
-source (or loads the validator) has it too."""
+processor does for a scanned PDF: a custom validator, a processor and a source. In a
+worker process the module registers its processor when imported, so a worker that
+unpickles the source (or loads the validator) has it too; the test process registers it
+only for the tests that ask (`register`/`unregister`), since a registered processor
+changes the pipeline version, and with it the job key every other test computes."""
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -72,4 +75,5 @@ def unregister() -> None:
     processors._by_name.pop(ScanProcessor.name, None)  # noqa: SLF001
 
 
-register()
+if multiprocessing.parent_process() is not None:
+    register()

@@ -76,8 +76,10 @@ def test_documents_are_fetched_and_processed(base: str, tmp_path: Path) -> None:
         result = asyncio.run(main())
         stored = {record.uri.removeprefix(base): record for record in store.iter_export()}
     assert result.counts.new == 6, result  # the index and five documents
-    assert [r.uri.removeprefix(base) for r in result.rejected] == ["/files/big.pdf"]
-    assert result.rejected[0].errors[0].startswith("too-large")
+    assert result.rejected == []
+    assert [(s.uri.removeprefix(base), s.code) for s in result.skipped] == [
+        ("/files/big.pdf", "too-large")
+    ]
     for path, (content_type, _) in DOCUMENTS.items():
         if path == "/files/big.pdf":
             continue
