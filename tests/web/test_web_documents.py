@@ -5,7 +5,6 @@ rejected as too large, and the crawler says it accepts these types."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -13,12 +12,9 @@ from pathlib import Path
 
 import pytest
 from quiet_handler import QuietHandler
-from web_helpers import config
+from web_helpers import config, crawl_through_pipeline
 
 from ingest.content_types import DOCX, EPUB, PDF, PPTX, XLSX
-from ingest.models import BatchResult
-from ingest.pipeline import BatchContext, run_batch
-from ingest.sources.web import CrawledBatchSource, WebSource
 from ingest.store import open_store
 from tests.support.documents import make_docx, make_epub, make_pdf, make_pptx, make_xlsx
 
@@ -61,19 +57,7 @@ def base() -> Iterator[str]:
 def test_documents_are_fetched_and_processed(base: str, tmp_path: Path) -> None:
     cfg = config([f"{base}/"], max_depth=1, ignore_robots=True, max_bytes=60_000)
     with open_store(str(tmp_path / "store.db")) as store:
-
-        async def main() -> BatchResult:
-            total = BatchResult()
-            async with WebSource(cfg) as source:
-                job_id = store.begin_job(source.source_id, "web-documents")
-                async for pages in source.crawl(10):
-                    batch = CrawledBatchSource(source.source_id, pages)
-                    ctx = BatchContext(source=batch, store=store, job_id=job_id, run_id="r")
-                    total.merge(run_batch(batch.items, ctx))
-                store.finish_job(job_id)
-            return total
-
-        result = asyncio.run(main())
+        result = crawl_through_pipeline(cfg, store, "web-documents")
         stored = {record.uri.removeprefix(base): record for record in store.iter_export()}
     assert result.counts.new == 6, result  # the index and five documents
     assert result.rejected == []

@@ -4,7 +4,6 @@ text Content-Type stays `rejected`; a real site on 127.0.0.1 and a real SQLite s
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -12,11 +11,9 @@ from pathlib import Path
 
 import pytest
 from quiet_handler import QuietHandler
-from web_helpers import config
+from web_helpers import config, crawl_through_pipeline
 
-from ingest.models import BatchResult, Outcome
-from ingest.pipeline import BatchContext, run_batch
-from ingest.sources.web import CrawledBatchSource, WebSource
+from ingest.models import Outcome
 from ingest.store import open_store
 
 CAP = 64 * 1024
@@ -62,18 +59,7 @@ def base() -> Iterator[str]:
 def test_pages_not_for_this_tool_are_skipped_with_their_code(base: str, tmp_path: Path) -> None:
     cfg = config([f"{base}/"], max_depth=1, max_bytes=CAP, ignore_robots=True)
     with open_store(str(tmp_path / "store.db")) as store:
-
-        async def main() -> BatchResult:
-            total = BatchResult()
-            async with WebSource(cfg) as source:
-                job_id = store.begin_job(source.source_id, "web-skipped")
-                async for pages in source.crawl(4):
-                    batch = CrawledBatchSource(source.source_id, pages)
-                    ctx = BatchContext(source=batch, store=store, job_id=job_id, run_id="r")
-                    total.merge(run_batch(batch.items, ctx))
-            return total
-
-        result = asyncio.run(main())
+        result = crawl_through_pipeline(cfg, store, "web-skipped", batch_size=4)
         exported = {record.uri for record in store.iter_export()}
         states = {state.uri: state for state in store.iter_items(f"web:{base}")}
 
