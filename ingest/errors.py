@@ -61,21 +61,17 @@ class IngestError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors cross process boundaries (process pools, persisted Prefect results).
-        return (
-            _rebuild,
-            (
-                type(self),
-                self.reason,
-                {
-                    "source_id": self.source_id,
-                    "uri": self.uri,
-                    "stage": self.stage,
-                    "processor_id": self.processor_id,
-                    "retryable": self.retryable,
-                    "details": self.details,
-                },
-            ),
-        )
+        return (_rebuild, (type(self), self.reason, self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "uri": self.uri,
+            "stage": self.stage,
+            "processor_id": self.processor_id,
+            "retryable": self.retryable,
+            "details": self.details,
+        }
 
 
 def _rebuild(cls: type[IngestError], message: str, fields: dict[str, Any]) -> IngestError:
@@ -116,16 +112,6 @@ class ItemSkippedError(IngestError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_skipped, (self.reason, self.code, self._fields()))
-
-    def _fields(self) -> dict[str, Any]:
-        return {
-            "source_id": self.source_id,
-            "uri": self.uri,
-            "stage": self.stage,
-            "processor_id": self.processor_id,
-            "retryable": self.retryable,
-            "details": self.details,
-        }
 
 
 def _rebuild_skipped(message: str, code: str, fields: dict[str, Any]) -> ItemSkippedError:
