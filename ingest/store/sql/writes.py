@@ -41,6 +41,7 @@ _DOCUMENT_COLUMNS = [
     "run_id",
     "updated_at",
     "deleted",
+    "processor",
 ]
 
 
@@ -178,6 +179,7 @@ def _write_documents(
                 "run_id": run_id,
                 "updated_at": now,
                 "deleted": False,
+                "processor": write.processor,
             }
         )
         chunk_rows.extend(
