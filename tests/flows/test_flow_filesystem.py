@@ -119,6 +119,26 @@ def test_sample_corpus_then_unchanged_then_one_edit_delete_add(
     assert sorted(reads) == sorted([edited.as_uri(), (corpus / "added.md").as_uri()])
 
 
+def test_a_processor_version_bump_updates_its_items_once(
+    prefect_api: str, isolated_results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.processors import processors
+
+    folder = tmp_path / "notes"
+    write_files(folder, 12)
+    (folder / "tool.py").write_text("def tool():\n    return 1\n")
+    store = tmp_path / "store.db"
+    _, first = run_flow(folder, store, workers=1)
+    assert (first["counts"]["new"], first["counts"]["failed"]) == (13, 0)
+
+    python = processors.get("python")
+    monkeypatch.setattr(python, "version", f"{python.version}-bumped")
+    _, bumped = run_flow(folder, store, workers=1)
+    assert (bumped["counts"]["updated"], bumped["counts"]["unchanged"]) == (1, 12)
+    _, again = run_flow(folder, store, workers=1)
+    assert again["counts"]["unchanged"] == again["counts"]["discovered"] == 13
+
+
 def test_failed_batch_is_the_only_one_run_again(
     prefect_api: str, isolated_results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

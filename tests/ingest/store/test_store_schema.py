@@ -8,8 +8,9 @@ import threading
 import pytest
 
 from ingest.errors import StoreError
+from ingest.models import Outcome
 from ingest.store import SCHEMA_VERSION, SqlStore, open_store
-from tests.support.store import RawDatabase
+from tests.support.store import MakeWrite, RawDatabase
 
 TABLES = {"meta", "jobs", "items", "documents", "chunks", "failures", "runs"}
 
@@ -102,3 +103,31 @@ def test_newer_schema_version_is_refused(store: SqlStore, db: RawDatabase, store
 def test_check_reports_a_schema_version_mismatch(store: SqlStore, db: RawDatabase) -> None:
     db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     assert [p.code for p in store.check()] == ["schema_version"]
+
+
+def test_a_version_3_store_migrates_and_reprocesses_its_documents_once(
+    store: SqlStore, db: RawDatabase, store_url: str, make_write: MakeWrite
+) -> None:
+    from ingest.freshness import needs_reprocessing
+
+    job = store.begin_job("docs", "k")
+    store.write_batch("docs", job, "r1", [make_write("a"), make_write("b", Outcome.REJECTED)])
+    store.close()
+    # Version 3's tables: documents without the processor that made them.
+    db.execute("ALTER TABLE documents DROP COLUMN processor")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    with open_store(store_url) as migrated:
+        assert migrated.check() == []
+        states = migrated.lookup("docs", ["a", "b"])
+        assert (states["a"].processor, states["a"].content_type) == (None, "text/markdown")
+        assert needs_reprocessing(states["a"]), "made by an unknown processor version"
+        assert not needs_reprocessing(states["b"]), "a rejected item has no document"
+        migrated.write_batch(
+            "docs", job, "r2", [make_write("a", Outcome.UPDATED, processor="markdown:9")]
+        )
+        assert migrated.lookup("docs", ["a"])["a"].processor == "markdown:9"
+        assert [r.text for r in migrated.iter_export()] == ["hello"]
+    assert db.rows("SELECT value FROM meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
+    assert SCHEMA_VERSION == 4
