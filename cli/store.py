@@ -12,6 +12,7 @@ from ingest.store import open_store
 
 from .app import ExitCode, app, err_console
 from .options import StoreOption
+from .output_paths import check_store_location
 
 
 class ExportFormat(StrEnum):
@@ -34,6 +35,7 @@ def export(
     from ingest.store.export import export_jsonl, export_parquet
 
     writer = export_jsonl if fmt is ExportFormat.jsonl else export_parquet
+    check_store_location(store)
     with open_store(store) as opened:
         count = writer(opened, out, include_deleted=include_deleted)
     err_console.print(f"exported {count} document(s) to {out}")
@@ -42,6 +44,7 @@ def export(
 @app.command("check")
 def check(store: StoreOption = None) -> None:
     """Verify the store's integrity; exit 1 when a problem is found."""
+    check_store_location(store)
     with open_store(store) as opened:
         problems = opened.check()
     for problem in problems:

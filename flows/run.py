@@ -184,34 +184,12 @@ def finish_run(
     notes: list[str] = []
     refused: tuple[int, int] | None = None
     if complete_discovery:
-        unseen, live = store.count_unseen(source_id, job_id)
-        if delete_share_exceeded(unseen, live, options.max_delete_share):
-            refused = (unseen, live)
-        else:
-            deleted = len(store.tombstone_unseen(source_id, job_id, run.run_id))
-            totals.counts.deleted += deleted
-            run.reporter.record_outcome(Outcome.DELETED, deleted)
+        refused = _tombstone_unseen(store, run, options, source_id, job_id, totals)
     else:
         why = "; ".join(incomplete_reasons or ["discovery was not complete"])
         notes.append(f"nothing was marked deleted for lack of a complete discovery: {why}")
         logger.warning("%s", notes[-1])
-    discover = totals.phases.get(Stage.DISCOVER.value)
-    if discover is not None:
-        discover.items = totals.counts.discovered
-    failed = totals.counts.failed
-    too_many_rejected = rejected_share_exceeded(totals.counts, options.max_rejected_share)
-    report = RunReport(
-        run_id=run.run_id,
-        flow=flow,
-        state="Failed" if failed or too_many_rejected else "Completed",
-        counts=totals.counts,
-        failures=totals.failures,
-        rejected=totals.rejected,
-        skipped=totals.skipped,
-        duration_s=round(time.perf_counter() - run.started, 3),
-        phases=totals.phases,
-        notes=notes,
-    )
+    report = _run_report(run, flow, totals, notes, options)
     guard = None
     if refused is not None:
         guard = TooManyDeletionsError(report, *refused, options.max_delete_share)
@@ -220,16 +198,70 @@ def finish_run(
     store.record_run(report, job_id, source_id, parameters)
     run.reporter.finish()
     publish_run_summary(report)
+    return _final_state(store, report, job_id, options, guard, logger)
+
+
+def _tombstone_unseen(
+    store: Store,
+    run: RunSetup,
+    options: RunOptions,
+    source_id: str,
+    job_id: str,
+    totals: BatchResult,
+) -> tuple[int, int] | None:
+    """Mark deleted what this complete discovery did not see, unless that is above the
+    delete guard's share: then nothing is deleted and (unseen, live) is returned."""
+    unseen, live = store.count_unseen(source_id, job_id)
+    if delete_share_exceeded(unseen, live, options.max_delete_share):
+        return (unseen, live)
+    deleted = len(store.tombstone_unseen(source_id, job_id, run.run_id))
+    totals.counts.deleted += deleted
+    run.reporter.record_outcome(Outcome.DELETED, deleted)
+    return None
+
+
+def _run_report(
+    run: RunSetup, flow: str, totals: BatchResult, notes: list[str], options: RunOptions
+) -> RunReport:
+    discover = totals.phases.get(Stage.DISCOVER.value)
+    if discover is not None:
+        discover.items = totals.counts.discovered
+    too_many_rejected = rejected_share_exceeded(totals.counts, options.max_rejected_share)
+    return RunReport(
+        run_id=run.run_id,
+        flow=flow,
+        state="Failed" if totals.counts.failed or too_many_rejected else "Completed",
+        counts=totals.counts,
+        failures=totals.failures,
+        rejected=totals.rejected,
+        skipped=totals.skipped,
+        duration_s=round(time.perf_counter() - run.started, 3),
+        phases=totals.phases,
+        notes=notes,
+    )
+
+
+def _final_state(
+    store: Store,
+    report: RunReport,
+    job_id: str,
+    options: RunOptions,
+    guard: TooManyDeletionsError | None,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> State[Any]:
+    """The run's end state by the contract; the job is closed only when nothing failed."""
     if guard is not None:
         # Nothing was deleted and the job stays open: the next run (with a higher
         # --max-delete-share) sees the same source and does the deletes.
         logger.error("%s", guard.reason)
         return Failed(message=guard.reason, data=guard)
-    if failed:
+    if report.counts.failed:
         error: IngestError = ItemsFailedError(report)
         return Failed(message=str(error), data=error)
     store.finish_job(job_id)
-    if too_many_rejected and options.max_rejected_share is not None:
+    if options.max_rejected_share is not None and rejected_share_exceeded(
+        report.counts, options.max_rejected_share
+    ):
         error = TooManyRejectedError(report, options.max_rejected_share)
         logger.error("%s", error)
         return Failed(message=str(error), data=error)

@@ -26,15 +26,17 @@ from ingest.progress import (
     record_discovered,
 )
 from ingest.sources.web import CrawledPage, WebSource, WebSourceConfig
+from ingest.sources.web.auth import OriginAuth
 from ingest.sources.web.memory import CrawlMemory
-from ingest.sources.web.source import SitemapFetched
+from ingest.sources.web.pages import SitemapFetched
 from ingest.store import StoredLinks, open_store
 from ingest.store.base import Store
+from tasks.batch import BatchSettings
 from tasks.web import ingest_pages, load_web_auth
 
 from .adapters.host_limits import PrefectHostLimits
 from .params import RunOptions
-from .run import begin_job, finish_run, result_of, start_run
+from .run import RunSetup, begin_job, finish_run, result_of, start_run
 
 FLOW_NAME = "ingest-web"
 
@@ -59,58 +61,11 @@ async def ingest_web(
     logger = get_run_logger()
     site.check()
     web_auth = await load_web_auth(auth, site.seeds) if auth else None
-    reporter = run.reporter
-    with open_store(run.store_url) as store, reporter:
-        shared_limits = PrefectHostLimits(site, holder=_uuid_or_none(run.run_id))
-        web = WebSource(site, auth=web_auth, shared_limits=shared_limits)
-        batch_settings = begin_job(
-            store,
-            web.source_id,
-            run.store_url,
-            options,
-            site=site.model_dump(mode="json", exclude={"user_agent"}),
+    with open_store(run.store_url) as store, run.reporter:
+        web, shared_limits, batch_settings = _prepared_source(site, web_auth, store, run, options)
+        totals = await _crawl_in_batches(
+            web, shared_limits, store, run, options, batch_settings, logger
         )
-        web.use_memory(_crawl_memory(store, web.source_id, batch_settings.job_id))
-        if options.full:
-            web.validators = None  # --full reprocesses every page: it needs their bodies
-        web.on_sitemap = _sitemap_saver(store, web.source_id)
-        await shared_limits.start(batch_settings.job_id)
-        totals = BatchResult()
-        in_flight: set[asyncio.Task[BatchResult]] = set()
-        pages_task = ingest_pages.with_options(
-            result_storage=run.result_storage, cache_expiration=run.result_ttl
-        )
-
-        async def ingest(pages: list[CrawledPage]) -> BatchResult:
-            # quote: Prefect would otherwise walk every page, body and header looking for
-            # futures, twice per task run.
-            call = pages_task(quote(pages), batch_settings, run.run_id, return_state=True)
-            # Prefect annotates this call as returning State; for an async task it returns
-            # a coroutine of the State (prefect 3.9 tasks.py `__call__` overloads).
-            state = await cast("Coroutine[Any, Any, State[BatchResult]]", call)
-            value = await state.aresult(raise_on_failure=False)
-            result = result_of(value, [page.item for page in pages], logger)
-            record_batch(reporter, [page.item for page in pages], result.counts)
-            return result
-
-        start_workers(options.workers)  # they import their parsers while the crawl starts
-        async with web, aclosing(shared_limits), _drained_on_error(in_flight):
-            crawl_started = time.perf_counter()
-            async for pages in web.crawl(options.batch_size):
-                uris = [page.item.uri for page in pages]
-                store.mark_seen(web.source_id, batch_settings.job_id, uris)
-                totals.counts.discovered += len(pages)
-                record_discovered(reporter, len(pages), len(pages))
-                while len(in_flight) >= options.concurrency:
-                    done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        in_flight.discard(task)
-                        totals.merge(task.result())
-                in_flight.add(asyncio.create_task(ingest(pages)))
-            end_discovery(reporter)
-            for result in await asyncio.gather(*in_flight):
-                totals.merge(result)
-            totals.time(Stage.DISCOVER.value, time.perf_counter() - crawl_started, 0)
         _log_refusals(web, logger)
         incomplete = web.incomplete_reasons()
         return finish_run(
@@ -126,6 +81,83 @@ async def ingest_web(
             incomplete_reasons=incomplete,
             logger=logger,
         )
+
+
+def _prepared_source(
+    site: WebSourceConfig,
+    web_auth: OriginAuth | None,
+    store: Store,
+    run: RunSetup,
+    options: RunOptions,
+) -> tuple[WebSource, PrefectHostLimits, BatchSettings]:
+    """The crawl's source with its job begun: per-host limits shared with other runs,
+    what earlier crawls stored, and sitemaps saved as they are read."""
+    shared_limits = PrefectHostLimits(site, holder=_uuid_or_none(run.run_id))
+    web = WebSource(site, auth=web_auth, shared_limits=shared_limits)
+    batch_settings = begin_job(
+        store,
+        web.source_id,
+        run.store_url,
+        options,
+        site=site.model_dump(mode="json", exclude={"user_agent"}),
+    )
+    web.use_memory(_crawl_memory(store, web.source_id, batch_settings.job_id))
+    if options.full:
+        web.validators = None  # --full reprocesses every page: it needs their bodies
+    web.on_sitemap = _sitemap_saver(store, web.source_id)
+    return web, shared_limits, batch_settings
+
+
+async def _crawl_in_batches(
+    web: WebSource,
+    shared_limits: PrefectHostLimits,
+    store: Store,
+    run: RunSetup,
+    options: RunOptions,
+    batch_settings: BatchSettings,
+    logger: Any,
+) -> BatchResult:
+    """Crawl, handing each batch of pages to an `ingest-pages` task while the crawl goes
+    on (at most `options.concurrency` in flight); the merged results of every batch."""
+    reporter = run.reporter
+    await shared_limits.start(batch_settings.job_id)
+    totals = BatchResult()
+    in_flight: set[asyncio.Task[BatchResult]] = set()
+    pages_task = ingest_pages.with_options(
+        result_storage=run.result_storage, cache_expiration=run.result_ttl
+    )
+
+    async def ingest(pages: list[CrawledPage]) -> BatchResult:
+        # quote: Prefect would otherwise walk every page, body and header looking for
+        # futures, twice per task run.
+        call = pages_task(quote(pages), batch_settings, run.run_id, return_state=True)
+        # Prefect annotates this call as returning State; for an async task it returns
+        # a coroutine of the State (prefect 3.9 tasks.py `__call__` overloads).
+        state = await cast("Coroutine[Any, Any, State[BatchResult]]", call)
+        value = await state.aresult(raise_on_failure=False)
+        result = result_of(value, [page.item for page in pages], logger)
+        record_batch(reporter, [page.item for page in pages], result.counts)
+        return result
+
+    start_workers(options.workers)  # they import their parsers while the crawl starts
+    async with web, aclosing(shared_limits), _drained_on_error(in_flight):
+        crawl_started = time.perf_counter()
+        async for pages in web.crawl(options.batch_size):
+            uris = [page.item.uri for page in pages]
+            store.mark_seen(web.source_id, batch_settings.job_id, uris)
+            totals.counts.discovered += len(pages)
+            record_discovered(reporter, len(pages), len(pages))
+            while len(in_flight) >= options.concurrency:
+                done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    in_flight.discard(task)
+                    totals.merge(task.result())
+            in_flight.add(asyncio.create_task(ingest(pages)))
+        end_discovery(reporter)
+        for result in await asyncio.gather(*in_flight):
+            totals.merge(result)
+        totals.time(Stage.DISCOVER.value, time.perf_counter() - crawl_started, 0)
+    return totals
 
 
 def _crawl_memory(store: Store, source_id: str, job_id: str) -> CrawlMemory:

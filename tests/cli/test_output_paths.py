@@ -88,3 +88,26 @@ def test_a_store_that_cannot_be_written_is_exit_2_before_any_work(
         f"error: cannot write the store {store}: {blocker} is a file, not a folder"
     ]
     assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["export", "--out", "out.jsonl"]],
+    ids=["check", "export"],
+)
+def test_a_store_argument_under_a_file_is_a_usage_error(tmp_path: Path, command: list[str]) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder\n")
+    store = blocker / "ingest.db"
+    env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
+    run = subprocess.run(
+        [sys.executable, "-c", "from cli import main; main()", *command,
+         "--store", str(store)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert run.stderr.strip().splitlines() == [
+        f"error: cannot write the store {store}: {blocker} is a file, not a folder"
+    ]
+    assert blocker.read_text() == "a file, not a folder\n"
+    assert not (tmp_path / "out.jsonl").exists()

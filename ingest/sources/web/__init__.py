@@ -24,7 +24,8 @@ from .errors import (
     map_exception,
 )
 from .frontier import Refusal
-from .source import CrawledBatchSource, CrawledPage, CrawlStats, SitemapFailure, WebSource
+from .pages import CrawledBatchSource, CrawledPage, CrawlStats, SitemapFailure
+from .source import WebSource
 from .urls import Scope, normalize_url, resolve_url
 
 __all__ = [
