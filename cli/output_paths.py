@@ -34,3 +34,17 @@ def check_store_location(store: str | None) -> None:
     path = parse_store_url(store).sqlite_path
     if path is not None and (reason := unwritable_reason(path.expanduser())):
         raise ConfigurationError(f"cannot write the store {path}: {reason}")
+
+
+def check_store_to_read(store: str | None) -> None:
+    """A SQLite store a command only reads must exist: `export` and `check` never create
+    an empty store to report on."""
+    from ingest.store import parse_store_url
+
+    check_store_location(store)
+    path = parse_store_url(store).sqlite_path
+    if path is not None and not path.expanduser().exists():
+        raise ConfigurationError(
+            f"no store at {path}: nothing was ingested there yet "
+            "(run `ingest fs` or `ingest web` first, or give --store)"
+        )

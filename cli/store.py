@@ -12,7 +12,7 @@ from ingest.store import open_store
 
 from .app import ExitCode, app, err_console
 from .options import StoreOption
-from .output_paths import check_store_location
+from .output_paths import check_store_to_read
 
 
 class ExportFormat(StrEnum):
@@ -35,7 +35,7 @@ def export(
     from ingest.store.export import export_jsonl, export_parquet
 
     writer = export_jsonl if fmt is ExportFormat.jsonl else export_parquet
-    check_store_location(store)
+    check_store_to_read(store)
     with open_store(store) as opened:
         count = writer(opened, out, include_deleted=include_deleted)
     err_console.print(f"exported {count} document(s) to {out}")
@@ -44,7 +44,7 @@ def export(
 @app.command("check")
 def check(store: StoreOption = None) -> None:
     """Verify the store's integrity; exit 1 when a problem is found."""
-    check_store_location(store)
+    check_store_to_read(store)
     with open_store(store) as opened:
         problems = opened.check()
     for problem in problems:

@@ -11,14 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from ingest.store import open_store
 from tests.conftest import REPO_ROOT
 
 
 def _export(out: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Export an existing (empty) store to `out`."""
+    store = tmp_path / "stores" / "ingest.db"
+    store.parent.mkdir(exist_ok=True)
+    open_store(str(store)).close()
     env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
     return subprocess.run(
         [sys.executable, "-c", "from cli import main; main()", "export", "--out",
-         str(out), *extra],
+         str(out), "--store", str(store), *extra],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -110,4 +115,26 @@ def test_a_store_argument_under_a_file_is_a_usage_error(tmp_path: Path, command:
         f"error: cannot write the store {store}: {blocker} is a file, not a folder"
     ]
     assert blocker.read_text() == "a file, not a folder\n"
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["export", "--out", "out.jsonl"]],
+    ids=["check", "export"],
+)
+def test_a_missing_store_is_said_and_not_created(tmp_path: Path, command: list[str]) -> None:
+    store = tmp_path / "typo" / "ingest.db"
+    env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
+    run = subprocess.run(
+        [sys.executable, "-c", "from cli import main; main()", *command,
+         "--store", str(store)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert run.stderr.strip().splitlines() == [
+        f"error: no store at {store}: nothing was ingested there yet "
+        "(run `ingest fs` or `ingest web` first, or give --store)"
+    ]
+    assert not store.parent.exists()
     assert not (tmp_path / "out.jsonl").exists()
