@@ -34,6 +34,7 @@ from .errors import (
     ItemTooLargeError,
     ProcessingError,
 )
+from .freshness import needs_reprocessing
 from .models import (
     BatchResult,
     Failure,
@@ -47,7 +48,7 @@ from .models import (
     Stage,
     content_hash,
 )
-from .processors import has_processor, pipeline_version, processor_for
+from .processors import has_processor, pipeline_version, processor_for, processor_id
 from .processors.base import ChunkPolicy
 from .progress import batch_progress
 from .sources.base import Source
@@ -191,13 +192,15 @@ def _process_all(contents: list[_Content], ctx: BatchContext, timer: _Timer) -> 
 
 
 def is_current(item: SourceItem, state: StoredState | None) -> bool:
-    """True when the store already holds this item as discovered (same fingerprint)."""
+    """True when the store already holds this item as discovered (same fingerprint),
+    processed by today's version of its processor."""
     return (
         state is not None
         and not state.deleted
         and item.fingerprint is not None
         and state.fingerprint == item.fingerprint
         and not _skip_lifted(item, state)
+        and not needs_reprocessing(state)
     )
 
 
@@ -251,7 +254,8 @@ def _take_item(
     except Exception as exc:  # a bug must fail one item, not the batch
         return _failed(item, Stage.FETCH.value, exc, retryable=False)
     live = state is not None and not state.deleted
-    if live and state is not None and state.content_hash == digest and not ctx.config.full:
+    same = live and state is not None and state.content_hash == digest
+    if same and not ctx.config.full and state is not None and not needs_reprocessing(state):
         return _unchanged(item, digest)
     return _Content(item, data, digest, live)
 
@@ -276,7 +280,8 @@ def process_content(
         if not verdict.ok:
             errors = [str(issue) for issue in verdict.errors]
             return _rejected(item, content.digest, errors), validated - started, None
-        document = processor_for(fetched.content_type).process(fetched, chunking)
+        processor = processor_for(fetched.content_type)
+        document = processor.process(fetched, chunking)
     except ItemSkippedError as exc:
         return _skipped(item, content.digest, exc.code, exc.reason), 0.0, None
     except ProcessingError as exc:
@@ -294,6 +299,7 @@ def process_content(
         fingerprint=item.fingerprint,
         content_hash=content.digest,
         document=document,
+        processor=processor_id(processor),
     )
     return write, validated - started, time.perf_counter() - validated
 

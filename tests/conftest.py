@@ -10,8 +10,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.web_testsite import SiteState
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="ingest-tests-"))
 os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
@@ -47,3 +51,17 @@ def isolated_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     results = tmp_path / "results"
     monkeypatch.setenv("INGEST_RESULTS_DIR", str(results))
     return results
+
+
+@pytest.fixture
+def site() -> Iterator[SiteState]:
+    """A fresh generated web site on 127.0.0.1 (its request log starts empty); `site.base`
+    is its origin. Used by the web source, flow and CLI tests."""
+    from tests.support.web_testsite import SiteState, start, stop
+
+    state = SiteState()
+    server, thread = start(state)
+    try:
+        yield state
+    finally:
+        stop(server, thread)

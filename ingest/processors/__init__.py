@@ -26,6 +26,7 @@ __all__ = [
     "has_processor",
     "pipeline_version",
     "processor_for",
+    "processor_id",
     "processors",
 ]
 
@@ -59,6 +60,11 @@ def processor_for(content_type: str) -> Processor:
 def has_processor(content_type: str) -> bool:
     """True when some processor (built-in or plug-in) takes `content_type`."""
     return processors.latest_for_type(content_type) is not None
+
+
+def processor_id(processor: Processor) -> str:
+    """`name:version`: what the store records of the processor that produced a document."""
+    return f"{processor.name}:{processor.version}"
 
 
 def pipeline_version() -> str:

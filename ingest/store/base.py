@@ -24,6 +24,17 @@ class StoredState(BaseModel):
         default_factory=list,
         description="Reasons of a rejection; for a skipped item the one `code: reason`.",
     )
+    has_document: bool = Field(
+        default=False, description="Its current content is represented by a live document."
+    )
+    content_type: str | None = Field(
+        default=None, description="The content type of its document, when it has one."
+    )
+    processor: str | None = Field(
+        default=None,
+        description="`name:version` of the processor that produced its document; None "
+        "without a document, or when unknown (stored before the store recorded it).",
+    )
 
 
 class ItemWrite(BaseModel):
@@ -39,6 +50,10 @@ class ItemWrite(BaseModel):
     document: ProcessedDocument | None = None
     errors: list[str] = Field(default_factory=list)
     failure: Failure | None = None
+    processor: str | None = Field(
+        default=None,
+        description="`name:version` of the processor that produced `document`.",
+    )
     links: list[str] | None = Field(
         default=None,
         description="A crawled page's outgoing links (normalised, in scope), kept beside "

@@ -52,7 +52,18 @@ def _without_nul_deep(value: Any) -> Any:
 
 
 def _pg_json(value: Any) -> str:
+    text = _json(value)
+    # JSON text holds a NUL only as the escape \u0000, which JSONB refuses; walking
+    # every value to replace it costs more than the rest of a chunk's write, so only
+    # a value whose text has the escape (or a backslash before "u0000") is walked.
+    if "\\u0000" not in text:
+        return text
     return without_nul(_json(_without_nul_deep(value)))
+
+
+def json_serializer(dialect: str) -> Callable[[Any], str]:
+    """How the store turns a JSON column's value into text on `dialect`."""
+    return _pg_json if dialect == "postgresql" else _json
 
 
 def build_engine(location: StoreLocation) -> Engine:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -36,7 +37,7 @@ from ..content_types import not_text_type
 from ..errors import StoreError
 from .engine import without_nul
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Advisory lock key held while a PostgreSQL store migrates (any constant bigint).
 MIGRATION_LOCK = 0x696E676573740001
 
@@ -135,6 +136,9 @@ documents = Table(
     Column("run_id", Str),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
+    # `name:version` of the processor that produced the document; NULL when unknown
+    # (written before schema version 4): such a document is produced again once.
+    Column("processor", Str),
     UniqueConstraint("source", "uri", name="uq_documents_source_uri"),
 )
 
@@ -280,10 +284,25 @@ def _v3_crawl_links(conn: Connection) -> None:
     crawl_links.create(conn, checkfirst=True)
 
 
+def _v4_document_processor(conn: Connection) -> None:
+    # Documents stored before this version name no processor: each is processed again
+    # once, on the next run that meets its item, as after a processor version bump.
+    column = documents.c.processor
+    if column.name in {c["name"] for c in inspect(conn).get_columns(documents.name)}:
+        return  # created by version 1's create_all from today's tables
+    kind = column.type.compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE {documents.name} ADD COLUMN {column.name} {kind}"))
+
+
 Migration = Callable[[Connection], None]
 
 # MIGRATIONS[n] brings a database from version n-1 to n. Append, never edit.
-MIGRATIONS: dict[int, Migration] = {1: _v1_initial, 2: _v2_skipped_outcome, 3: _v3_crawl_links}
+MIGRATIONS: dict[int, Migration] = {
+    1: _v1_initial,
+    2: _v2_skipped_outcome,
+    3: _v3_crawl_links,
+    4: _v4_document_processor,
+}
 
 
 def read_schema_version(conn: Connection) -> int:

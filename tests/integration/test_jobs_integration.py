@@ -310,13 +310,13 @@ def test_a_scheduled_site_crawl_run_twice_keeps_the_same_export(
     """The nightly re-crawl of an unchanged static site (every page and sitemap answers
     304 to a conditional request): the second scheduled run loses nothing (#16)."""
     sys.path.insert(0, str(REPO_ROOT / "tests" / "web"))
-    from conditional_site import serving
     from prefect.client.schemas.actions import DeploymentUpdate
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
     from prefect.client.schemas.schedules import IntervalSchedule
 
     from ingest.sources.web import WebSourceConfig
     from ingest.store import open_store
+    from tests.support.conditional_site import serving
 
     def export() -> list[dict[str, Any]]:
         with open_store(str(store)) as opened:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ...freshness import needs_reprocessing
 from ...store.base import StoredLinks, StoredState
 from .crawler import validators_from_fingerprint
 
@@ -41,6 +42,9 @@ class _Page:
     fingerprint: str
     done: bool
     links: tuple[str, ...] | None
+    # False for a page whose document another processor version made: it is fetched
+    # in full, so that it can be processed again.
+    conditional: bool
 
 
 class CrawlMemory:
@@ -67,13 +71,16 @@ class CrawlMemory:
             found = page_links.get(state.uri)
             # Links written with another fingerprint belong to another version of the page.
             known = found[1] if found is not None and found[0] == state.fingerprint else None
+            done = job_id is not None and state.job_id == job_id
             self._pages[state.uri] = _Page(
-                state.fingerprint, job_id is not None and state.job_id == job_id, known
+                state.fingerprint, done, known, conditional=not needs_reprocessing(state)
             )
 
     def validators(self, url: str) -> tuple[str | None, str | None] | None:
         page = self._pages.get(url)
-        return None if page is None else validators_from_fingerprint(page.fingerprint)
+        if page is None or not page.conditional:
+            return None
+        return validators_from_fingerprint(page.fingerprint)
 
     def links(self, url: str) -> tuple[str, ...] | None:
         """The stored links of a live page; None when they are not known."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, case, false, func, or_, select
+from sqlalchemy import Connection, and_, case, false, func, or_, select
 
 from ...models import Outcome
 from ..base import StoredState
-from ..schema import items
+from ..schema import documents, items
 from .statements import chunked
 
 if TYPE_CHECKING:
@@ -24,6 +24,13 @@ _STATE = select(
     items.c.job_id,
     items.c.deleted,
     items.c.errors,
+    items.c.has_document,
+    documents.c.content_type,
+    documents.c.processor,
+).select_from(
+    items.outerjoin(
+        documents, and_(documents.c.source == items.c.source_id, documents.c.uri == items.c.uri)
+    )
 )
 
 
@@ -64,4 +71,7 @@ def _stored_state(row: AnyRow) -> StoredState:
         job_id=row.job_id,
         deleted=bool(row.deleted),
         errors=list(row.errors or []),
+        has_document=bool(row.has_document),
+        content_type=row.content_type if row.has_document else None,
+        processor=row.processor if row.has_document else None,
     )

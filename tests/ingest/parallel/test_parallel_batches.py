@@ -1,0 +1,118 @@
+"""Whole batches in worker processes (`--workers N`): the same store and report as in
+the flow's process, and a worker crash fails only its batch's items, retryably."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.models import SourceItem
+from ingest.parallel import cpu_pool, run_batch_in_pool, shutdown
+from ingest.pipeline import BatchConfig
+from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
+from ingest.store import open_store
+from ingest.validators import ValidationPolicy
+from tests.conftest import SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pool() -> Any:
+    yield
+    shutdown()
+
+
+def _exported(store_path: Path) -> dict[str, Any]:
+    with open_store(str(store_path)) as store:
+        return {
+            r.uri: (r.content_hash, r.title, [(c.seq, c.text, c.metadata) for c in r.chunks])
+            for r in store.iter_export()
+        }
+
+
+def test_a_batch_run_in_a_worker_writes_and_reports_what_it_would_here(tmp_path: Path) -> None:
+    from ingest.pipeline import BatchContext, run_batch
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLES, corpus)
+    source = FilesystemSource(FilesystemSourceConfig(root=corpus))
+    reports = {}
+    for name, workers in (("here", 1), ("worker", 2)):
+        store_url = str(tmp_path / f"{name}.db")
+        with open_store(store_url) as store:
+            job = store.begin_job(source.source_id, "k")
+            results = []
+            for batch in source.discover(7):
+                if workers == 1:
+                    ctx = BatchContext(
+                        source=source, store=store, config=BatchConfig(job_id=job, run_id="r")
+                    )
+                    results.append(run_batch(batch, ctx))
+                else:
+                    pool = cpu_pool(workers)
+                    assert pool is not None
+                    results.append(
+                        run_batch_in_pool(
+                            pool,
+                            batch,
+                            source,
+                            BatchConfig(store_url=store_url, job_id=job, run_id="r"),
+                        )
+                    )
+        reports[name] = (
+            [r.counts for r in results],
+            [sorted(x.uri for x in r.rejected) for r in results],
+        )
+    assert reports["worker"] == reports["here"]
+    assert _exported(tmp_path / "worker.db") == _exported(tmp_path / "here.db")
+    assert len(_exported(tmp_path / "here.db")) > 30
+
+
+def test_a_worker_crash_fails_its_whole_batch_retryably_and_the_pool_recovers(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        for i in range(3):
+            (folder / name / f"{i}.md").write_text(f"# {name}{i}\n\nfine\n")
+    (folder / "a" / "1.md").write_text("# Boom\n\nCRASH-ME\n")
+    source = FilesystemSource(FilesystemSourceConfig(root=folder))
+    policy = ValidationPolicy(custom=["tests.support.crashing_rules:crash_on_marker"])
+    store_url = str(tmp_path / "s.db")
+    with open_store(store_url) as store:
+        job = store.begin_job(source.source_id, "k")
+    batches: list[list[SourceItem]] = list(source.discover(3))
+    results = []
+    for batch in batches:
+        pool = cpu_pool(2)
+        assert pool is not None
+        config = BatchConfig(store_url=store_url, job_id=job, run_id="r", validation=policy)
+        results.append(run_batch_in_pool(pool, batch, source, config))
+    crashed, healthy = results
+    assert crashed.counts.failed == 3
+    assert all(f.retryable and "worker process died" in f.message for f in crashed.failures)
+    assert healthy.counts.new == 3
+    assert sorted(_exported(tmp_path / "s.db")) == sorted(item.uri for item in batches[1])
+
+
+@pytest.mark.prefect
+def test_the_flow_with_two_workers_stores_what_one_process_stores(
+    prefect_api: str, isolated_results: Path, tmp_path: Path
+) -> None:
+    from tests.flows.test_flow_filesystem import run_flow
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLES, corpus)
+    _, one = run_flow(corpus, tmp_path / "one.db", batch_size=5)
+    state, two = run_flow(corpus, tmp_path / "two.db", batch_size=5, workers=2)
+    assert state.is_completed(), two
+    assert two["counts"] == one["counts"]
+    assert sorted(r["uri"] for r in two["rejected"]) == sorted(r["uri"] for r in one["rejected"])
+    assert _exported(tmp_path / "two.db") == _exported(tmp_path / "one.db")
+    state, again = run_flow(corpus, tmp_path / "two.db", batch_size=5, workers=2)
+    assert (
+        again["counts"]["unchanged"] == again["counts"]["discovered"] == one["counts"]["discovered"]
+    )
