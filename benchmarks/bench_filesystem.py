@@ -112,7 +112,7 @@ def read_hash_floor(corpus: Path) -> dict[str, float]:
 
 
 def plain_loop(corpus: Path, store_path: Path, batch_size: int) -> dict[str, float]:
-    from ingest.pipeline import BatchContext, run_batch
+    from ingest.pipeline import BatchConfig, BatchContext, run_batch
     from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
     from ingest.store import open_store
 
@@ -120,7 +120,9 @@ def plain_loop(corpus: Path, store_path: Path, batch_size: int) -> dict[str, flo
     source = FilesystemSource(FilesystemSourceConfig(root=corpus))
     store = open_store(str(store_path))
     job_id = store.begin_job(source.source_id, "bench")
-    ctx = BatchContext(source=source, store=store, job_id=job_id, run_id="bench")
+    ctx = BatchContext(
+        source=source, store=store, config=BatchConfig(job_id=job_id, run_id="bench")
+    )
     files = 0
     for batch in source.discover(batch_size):
         run_batch(batch, ctx)

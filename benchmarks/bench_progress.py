@@ -92,7 +92,7 @@ def _loop_once(
     corpus: Path, store_path: Path, batch_size: int, listeners: list[Any] | None
 ) -> tuple[float, float]:
     """Wall and CPU seconds of this process (the listener thread included)."""
-    from ingest.pipeline import BatchContext, run_batch
+    from ingest.pipeline import BatchConfig, BatchContext, run_batch
     from ingest.progress import (
         ProgressReporter,
         end_discovery,
@@ -107,8 +107,7 @@ def _loop_once(
     ctx = BatchContext(
         source=source,
         store=store,
-        job_id=store.begin_job(source.source_id, "bench"),
-        run_id="bench",
+        config=BatchConfig(job_id=store.begin_job(source.source_id, "bench"), run_id="bench"),
     )
     started, cpu_started = time.perf_counter(), time.process_time()
     reporter = None if listeners is None else ProgressReporter(listeners)

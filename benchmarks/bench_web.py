@@ -424,7 +424,7 @@ def run_loop(base: str, store_path: Path, args: argparse.Namespace) -> dict[str,
     """Crawl and `run_batch` (in a worker thread, as the flow's task does), no Prefect."""
     from ingest.models import BatchResult
     from ingest.parallel import cpu_pool
-    from ingest.pipeline import BatchContext, run_batch
+    from ingest.pipeline import BatchConfig, BatchContext, run_batch
     from ingest.sources.web import CrawledBatchSource, WebSource
     from ingest.store import open_store
 
@@ -442,7 +442,10 @@ def run_loop(base: str, store_path: Path, args: argparse.Namespace) -> dict[str,
             async for pages in source.crawl(args.batch_size):
                 batch = CrawledBatchSource(source.source_id, pages)
                 ctx = BatchContext(
-                    source=batch, store=store, job_id=job_id, run_id="bench", cpu_pool=pool
+                    source=batch,
+                    store=store,
+                    cpu_pool=pool,
+                    config=BatchConfig(job_id=job_id, run_id="bench"),
                 )
                 while len(pending) >= args.batch_concurrency:
                     done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")

@@ -37,14 +37,21 @@ class RunArgs:
     """How a run goes: batches, validation, deletion guard, where results persist
     (`ingest fs`, `ingest web` and their `submit` forms)."""
 
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per batch task.")] = 200
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per batch task.")] = 500
     batch_concurrency: Annotated[
         int,
         typer.Option("--batch-concurrency", min=1, max=64, help="Batches in flight at once."),
     ] = 2
     workers: Annotated[
-        int, typer.Option("--workers", help="Processes for the CPU work (1: in this process).")
-    ] = 1
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Processes for the batches (1: in this process). Default: the usable cores, "
+            "at most 8, once a run has more than 300 items to process, else 1.",
+            show_default="automatic",
+        ),
+    ] = 0
     full: Annotated[
         bool, typer.Option("--full", help="Reprocess everything, ignoring fingerprints.")
     ] = False

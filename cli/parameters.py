@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -131,7 +132,7 @@ def folder_source(path: str, folder: FolderArgs) -> FolderSource:
     from flows.params import FolderSource
 
     return FolderSource(
-        path=path,
+        root=Path(path),
         include=folder.include or [],
         exclude=folder.exclude or [],
         gitignore=not folder.no_gitignore,

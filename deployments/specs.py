@@ -35,7 +35,7 @@ SPECS: dict[str, DeploymentSpec] = {
         tags=["ingest", "filesystem"],
         parameters={
             "source": {"path": "samples/corpus"},
-            "options": {"batch_size": 200, "concurrency": 2},
+            "options": {"batch_size": 500, "concurrency": 2},
         },
         concurrency_limit=2,
     ),

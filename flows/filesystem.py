@@ -14,8 +14,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, SourceItem, Stage
-from ingest.parallel import start_workers
-from ingest.pipeline import is_current
+from ingest.parallel import most_workers
+from ingest.pipeline import BatchConfig, is_current
 from ingest.progress import (
     ProgressReporter,
     end_discovery,
@@ -25,11 +25,11 @@ from ingest.progress import (
 from ingest.sources.filesystem import FilesystemSource
 from ingest.store import open_store
 from ingest.store.base import Store
-from tasks.batch import BatchSpec, configured_batch_task
+from tasks.batch import configured_batch_task
 
 from .params import FolderSource, RunOptions
 from .run import begin_job, finish_run, result_of, start_run
-from .runners import batch_runner, describe_runner
+from .runners import batch_runner, describe_runner, local_workers, sized_for
 
 FLOW_NAME = "ingest-filesystem"
 
@@ -55,36 +55,41 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
     config = source.config()
     config.check()
     folder = FilesystemSource(config)
-    if options.task_runner == "thread":
-        start_workers(options.workers)
     logger.info(
-        "batches run on %s%s; their results persist to %s",
+        "batches run on %s; their results persist to %s",
         describe_runner(runner_options),
-        f", each whole in one of {options.workers} worker processes" if options.workers > 1 else "",
         run.result_location,
     )
     with open_store(run.store_url) as store, run.reporter:
-        shared = begin_job(
+        batch_config = begin_job(
             store,
             folder.source_id,
-            run.store_url,
+            run,
             options,
-            source=source.model_dump(mode="json", exclude={"path"}),
+            source=source.model_dump(mode="json", exclude={"root"}),
         )
-        spec = BatchSpec(**shared.model_dump(), source=config)
+        # A worker count given: its processes import their parsers while discovery runs.
+        batch_config = sized_for(batch_config, local_workers(options), 0, logger)
         totals = BatchResult()
         batch_task = configured_batch_task(
             run.result_storage, run.result_ttl, options.retries, options.retry_delay_s
         )
         in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
+        queued = 0
         with runner:
-            for batch in _pending_batches(folder, store, spec, options, totals, run.reporter):
+            for batch in _pending_batches(
+                folder, store, batch_config, options, totals, run.reporter
+            ):
                 if len(in_flight) >= in_flight_max:
                     totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
+                # The worker count follows the items to process so far (not the unchanged
+                # ones: a run that changes one file of thousands needs no pool).
+                queued += len(batch)
+                batch_config = sized_for(batch_config, local_workers(options), queued, logger)
                 parameters = {
                     "items": _unwalked(batch, options),
-                    "settings": spec,
-                    "run_id": run.run_id,
+                    "source": config,
+                    "config": batch_config,
                 }
                 in_flight.append((batch, runner.submit(batch_task, parameters)))
             while in_flight:
@@ -94,10 +99,13 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             run,
             options,
             flow=FLOW_NAME,
-            job_id=spec.job_id,
+            job_id=batch_config.job_id,
             source_id=folder.source_id,
             totals=totals,
-            parameters={"source": source.model_dump(), "options": options.model_dump()},
+            parameters={
+                "source": source.model_dump(),
+                "options": options.model_dump(),
+            },
             complete_discovery=True,
             logger=logger,
         )
@@ -108,8 +116,9 @@ def batches_in_flight(options: RunOptions) -> int:
     worker processes (which run whole batches) at least two per worker, so that a
     worker finds its next batch queued instead of idling while the flow and the API
     settle the last one."""
-    if options.workers > 1 and options.task_runner == "thread":
-        return max(options.concurrency, 2 * options.workers)
+    workers = most_workers(local_workers(options))
+    if workers > 1 and options.task_runner == "thread":
+        return max(options.concurrency, 2 * workers)
     return options.concurrency
 
 
@@ -139,7 +148,7 @@ def _wait(
 def _pending_batches(
     folder: FilesystemSource,
     store: Store,
-    spec: BatchSpec,
+    config: BatchConfig,
     options: RunOptions,
     totals: BatchResult,
     reporter: ProgressReporter,
@@ -159,12 +168,13 @@ def _pending_batches(
         states = store.lookup(folder.source_id, [item.uri for item in page])
         # Only stored items can be tombstoned; a new one has no row to mark yet.
         if states:
-            store.mark_seen(folder.source_id, spec.job_id, list(states))
+            store.mark_seen(folder.source_id, config.job_id, list(states))
         totals.counts.discovered += len(page)
         unchanged = 0
         for item in page:
             state = states.get(item.uri)
-            if not spec.full and is_current(item, state) and state and state.job_id != spec.job_id:
+            current = is_current(item, state) and state and state.job_id != config.job_id
+            if not config.full and current:
                 unchanged += 1
             else:
                 pending.append(item)

@@ -5,46 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ingest.processors.base import ChunkPolicy
 from ingest.sources.filesystem import FilesystemSourceConfig
 from ingest.validators import ValidationPolicy
 
 
-class FolderSource(BaseModel):
+class FolderSource(FilesystemSourceConfig):
     """Which files to take from a folder."""
 
-    path: str = Field(description="The folder to ingest (on the machine that runs the flow).")
-    include: list[str] = Field(
-        default_factory=list, description="Only files matching these globs (gitignore syntax)."
-    )
-    exclude: list[str] = Field(
-        default_factory=list, description="Skip files matching these globs (gitignore syntax)."
-    )
-    gitignore: bool = Field(default=True, description="Honour .gitignore files.")
-    hidden: bool = Field(default=False, description="Include hidden files and folders.")
-    max_file_size: int = Field(
-        default=10 * 1024 * 1024, gt=0, description="Larger files are rejected (bytes)."
-    )
-    follow_symlinks: bool = Field(
-        default=True, description="Follow symbolic links that stay inside the folder."
-    )
-    allow_outside_root: bool = Field(
-        default=False, description="Also follow symbolic links that leave the folder."
+    # The folder source's own configuration, its root named `path` in the form and in
+    # stored parameters, and `~` expanded on the machine that runs the flow.
+
+    model_config = ConfigDict(
+        validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
     )
 
+    root: Path = Field(
+        alias="path", description="The folder to ingest (on the machine that runs the flow)."
+    )
+
+    @field_validator("root")
+    @classmethod
+    def _expand_user(cls, value: Path) -> Path:
+        return value.expanduser()
+
     def config(self) -> FilesystemSourceConfig:
-        return FilesystemSourceConfig(
-            root=Path(self.path).expanduser(),
-            include=self.include,
-            exclude=self.exclude,
-            gitignore=self.gitignore,
-            hidden=self.hidden,
-            max_file_size=self.max_file_size,
-            follow_symlinks=self.follow_symlinks,
-            allow_outside_root=self.allow_outside_root,
-        )
+        """The plain domain configuration (it pickles without this module)."""
+        return FilesystemSourceConfig.model_validate(self.model_dump(by_alias=False))
 
 
 class RunOptions(BaseModel):
@@ -54,15 +43,15 @@ class RunOptions(BaseModel):
         default=None,
         description="Store URL or SQLite path; default: $INGEST_STORE, else the data folder.",
     )
-    batch_size: int = Field(default=200, ge=1, le=10_000, description="Items per batch task.")
+    batch_size: int = Field(default=500, ge=1, le=10_000, description="Items per batch task.")
     concurrency: int = Field(default=2, ge=1, le=64, description="Batches in flight at once.")
     workers: int = Field(
-        default=1,
-        ge=1,
+        default=0,
+        ge=0,
         le=64,
-        description="Processes for the CPU work (decode, validate, process); 1 keeps it in "
-        "the flow's process. Use the number of cores for large runs: workers take a few "
-        "seconds to start.",
+        description="Processes for the batches (read, decode, validate, process, store); "
+        "1 keeps them in the flow's process. 0 (automatic): the usable cores, at most 8, once "
+        "the run has more than 300 items to process, else 1 (a pool takes seconds to start).",
     )
     full: bool = Field(
         default=False, description="Ignore fingerprints and hashes: reprocess every item."

@@ -34,13 +34,14 @@ from ingest.models import (
     SourceItem,
     Stage,
 )
+from ingest.pipeline import BatchConfig
 from ingest.processors import pipeline_version
 from ingest.progress import ProgressReporter, attached_listeners
 from ingest.settings import IngestSettings
 from ingest.store import default_store_path
 from ingest.store.base import Store
 from ingest.validators import check_policy
-from tasks.batch import BatchIncompleteError, BatchSettings
+from tasks.batch import BatchIncompleteError
 
 from .adapters.artifacts import PrefectProgressListener, publish_run_summary
 from .adapters.results import describe, resolve_storage
@@ -88,20 +89,21 @@ def start_run(flow_name: str, options: RunOptions) -> RunSetup:
 
 
 def begin_job(
-    store: Store, source_id: str, store_url: str, options: RunOptions, **shaping: Any
-) -> BatchSettings:
+    store: Store, source_id: str, run: RunSetup, options: RunOptions, **shaping: Any
+) -> BatchConfig:
     """Resume the source's unfinished job with the same output settings, or start one;
-    the settings every batch of this run shares."""
+    the configuration every batch of this run shares (one process until the flow
+    decides the worker count)."""
     version = pipeline_version()
     key = job_key(**shaping, options=options.shaping(), pipeline=version)
-    return BatchSettings(
-        store_url=store_url,
+    return BatchConfig(
+        store_url=run.store_url,
         job_id=store.begin_job(source_id, key),
+        run_id=run.run_id,
         pipeline_version=version,
         validation=options.validation,
         chunking=options.chunking,
         full=options.full,
-        workers=options.workers,
     )
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from ingest.errors import ConfigurationError
+from ingest.parallel import start_workers, workers_for
+from ingest.pipeline import BatchConfig
 
 from .params import RunOptions
 
@@ -73,3 +75,23 @@ def describe_runner(options: RunOptions) -> str:
     if options.task_runner == "process":
         return f"a pool of {options.concurrency} processes"
     return f"{options.concurrency} threads"
+
+
+def local_workers(options: RunOptions) -> int:
+    """The worker processes a batch may use beside its task (0: automatic). Batches on
+    a process pool or a Dask cluster already run in processes: automatic is one there."""
+    if options.task_runner == "thread":
+        return options.workers
+    return options.workers or 1
+
+
+def sized_for(config: BatchConfig, requested: int, queued: int, logger: Any) -> BatchConfig:
+    """`config` with the worker count for a run that has handed `queued` items to its
+    batches so far (see `ingest.parallel.workers_for`), the pool started when first
+    needed."""
+    workers = workers_for(requested, queued)
+    if workers == config.workers:
+        return config
+    start_workers(workers)
+    logger.info("%d items to process: batches run whole in %d worker processes", queued, workers)
+    return config.model_copy(update={"workers": workers})

@@ -19,7 +19,7 @@ from prefect.client.schemas.objects import State
 from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, Stage
-from ingest.parallel import start_workers
+from ingest.pipeline import BatchConfig
 from ingest.progress import (
     end_discovery,
     record_batch,
@@ -31,12 +31,12 @@ from ingest.sources.web.memory import CrawlMemory
 from ingest.sources.web.pages import SitemapFetched
 from ingest.store import StoredLinks, open_store
 from ingest.store.base import Store
-from tasks.batch import BatchSettings
 from tasks.web import ingest_pages, load_web_auth
 
 from .adapters.host_limits import PrefectHostLimits
 from .params import RunOptions
 from .run import RunSetup, begin_job, finish_run, result_of, start_run
+from .runners import sized_for
 
 FLOW_NAME = "ingest-web"
 
@@ -62,9 +62,9 @@ async def ingest_web(
     site.check()
     web_auth = await load_web_auth(auth, site.seeds) if auth else None
     with open_store(run.store_url) as store, run.reporter:
-        web, shared_limits, batch_settings = _prepared_source(site, web_auth, store, run, options)
+        web, shared_limits, batch_config = _prepared_source(site, web_auth, store, run, options)
         totals = await _crawl_in_batches(
-            web, shared_limits, store, run, options, batch_settings, logger
+            web, shared_limits, store, run, options, batch_config, logger
         )
         _log_refusals(web, logger)
         incomplete = web.incomplete_reasons()
@@ -73,7 +73,7 @@ async def ingest_web(
             run,
             options,
             flow=FLOW_NAME,
-            job_id=batch_settings.job_id,
+            job_id=batch_config.job_id,
             source_id=web.source_id,
             totals=totals,
             parameters={"site": site.model_dump(), "options": options.model_dump()},
@@ -89,23 +89,23 @@ def _prepared_source(
     store: Store,
     run: RunSetup,
     options: RunOptions,
-) -> tuple[WebSource, PrefectHostLimits, BatchSettings]:
+) -> tuple[WebSource, PrefectHostLimits, BatchConfig]:
     """The crawl's source with its job begun: per-host limits shared with other runs,
     what earlier crawls stored, and sitemaps saved as they are read."""
     shared_limits = PrefectHostLimits(site, holder=_uuid_or_none(run.run_id))
     web = WebSource(site, auth=web_auth, shared_limits=shared_limits)
-    batch_settings = begin_job(
+    batch_config = begin_job(
         store,
         web.source_id,
-        run.store_url,
+        run,
         options,
         site=site.model_dump(mode="json", exclude={"user_agent"}),
     )
-    web.use_memory(_crawl_memory(store, web.source_id, batch_settings.job_id))
+    web.use_memory(_crawl_memory(store, web.source_id, batch_config.job_id))
     if options.full:
         web.validators = None  # --full reprocesses every page: it needs their bodies
     web.on_sitemap = _sitemap_saver(store, web.source_id)
-    return web, shared_limits, batch_settings
+    return web, shared_limits, batch_config
 
 
 async def _crawl_in_batches(
@@ -114,23 +114,23 @@ async def _crawl_in_batches(
     store: Store,
     run: RunSetup,
     options: RunOptions,
-    batch_settings: BatchSettings,
+    batch_config: BatchConfig,
     logger: Any,
 ) -> BatchResult:
     """Crawl, handing each batch of pages to an `ingest-pages` task while the crawl goes
     on (at most `options.concurrency` in flight); the merged results of every batch."""
     reporter = run.reporter
-    await shared_limits.start(batch_settings.job_id)
+    await shared_limits.start(batch_config.job_id)
     totals = BatchResult()
     in_flight: set[asyncio.Task[BatchResult]] = set()
     pages_task = ingest_pages.with_options(
         result_storage=run.result_storage, cache_expiration=run.result_ttl
     )
 
-    async def ingest(pages: list[CrawledPage]) -> BatchResult:
+    async def ingest(pages: list[CrawledPage], config: BatchConfig) -> BatchResult:
         # quote: Prefect would otherwise walk every page, body and header looking for
         # futures, twice per task run.
-        call = pages_task(quote(pages), batch_settings, run.run_id, return_state=True)
+        call = pages_task(quote(pages), config, return_state=True)
         # Prefect annotates this call as returning State; for an async task it returns
         # a coroutine of the State (prefect 3.9 tasks.py `__call__` overloads).
         state = await cast("Coroutine[Any, Any, State[BatchResult]]", call)
@@ -139,12 +139,14 @@ async def _crawl_in_batches(
         record_batch(reporter, [page.item for page in pages], result.counts)
         return result
 
-    start_workers(options.workers)  # they import their parsers while the crawl starts
+    # A worker count given: its processes import their parsers while the crawl starts;
+    # automatic (0): decided with the pages crawled so far, as the crawl goes.
+    batch_config = sized_for(batch_config, options.workers, 0, logger)
     async with web, aclosing(shared_limits), _drained_on_error(in_flight):
         crawl_started = time.perf_counter()
         async for pages in web.crawl(options.batch_size):
             uris = [page.item.uri for page in pages]
-            store.mark_seen(web.source_id, batch_settings.job_id, uris)
+            store.mark_seen(web.source_id, batch_config.job_id, uris)
             totals.counts.discovered += len(pages)
             record_discovered(reporter, len(pages), len(pages))
             while len(in_flight) >= options.concurrency:
@@ -152,7 +154,10 @@ async def _crawl_in_batches(
                 for task in done:
                     in_flight.discard(task)
                     totals.merge(task.result())
-            in_flight.add(asyncio.create_task(ingest(pages)))
+            batch_config = sized_for(
+                batch_config, options.workers, totals.counts.discovered, logger
+            )
+            in_flight.add(asyncio.create_task(ingest(pages, batch_config)))
         end_discovery(reporter)
         for result in await asyncio.gather(*in_flight):
             totals.merge(result)

@@ -1,15 +1,18 @@
-"""The process pool for the CPU work of batches, shared by all batches of a process,
-and whole batches run in it.
+"""Where a batch runs: in this process, or whole in a worker of the process pool shared
+by all batches of a process; and how many workers a run gets by default.
 
 Threads gain nothing on CPU work under the GIL (and `ast.parse` from several
 threads crashes CPython 3.11), so content work goes to processes. Workers are
 spawned, not forked: the parent runs Prefect's threads, which a fork would copy
 in an unknown state.
 
-A folder's batch runs whole in a worker (`run_batch_in_pool`): the worker reads,
+A batch in the pool runs whole in a worker (`run_configured_batch`): the worker reads,
 hashes, processes and writes the batch to the store itself, and hands back only the
-small `BatchResult`. The parent then only discovers and orchestrates, and neither
-file contents nor documents cross a process boundary.
+small `BatchResult`. The parent then only discovers and orchestrates.
+
+A pool takes seconds to start (spawn, imports), so a small run stays in-process: by
+default a run gets the usable cores (at most `MAX_DEFAULT_WORKERS`) once it has more
+than `POOL_MIN_ITEMS` items, else one process.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ import atexit
 import functools
 import gc
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 
-from .errors import IngestError
+from .errors import ConfigurationError, IngestError
 from .models import BatchResult, Failure, ItemResult, Outcome, SourceItem, Stage
-from .processors.base import ChunkPolicy
+from .pipeline import BatchConfig, BatchContext, run_batch
 from .sources.base import Source
 from .store.base import Store
-from .validators import ValidationPolicy
+
+# Runs up to this many items stay in one process: the pool's start-up (a few seconds
+# of spawning and imports) would cost more than it saves.
+POOL_MIN_ITEMS = 300
+MAX_DEFAULT_WORKERS = 8
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -66,6 +73,39 @@ def start_workers(workers: int) -> None:
             pool.submit(int)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(items: int, cores: int | None = None) -> int:
+    """The default worker count for a run of `items` items: 1 (in-process) up to
+    `POOL_MIN_ITEMS`, else the usable cores, at most `MAX_DEFAULT_WORKERS`."""
+    if items <= POOL_MIN_ITEMS:
+        return 1
+    return max(1, min(usable_cores() if cores is None else cores, MAX_DEFAULT_WORKERS))
+
+
+def workers_for(requested: int, items: int) -> int:
+    """`requested` workers, or with 0 (automatic) the default for `items` items so far.
+    Never fewer for more items, so a run that crossed the line stays in the pool."""
+    return requested if requested > 0 else default_workers(items)
+
+
+def most_workers(requested: int) -> int:
+    """The most workers a run with this request can get."""
+    return workers_for(requested, POOL_MIN_ITEMS + 1)
+
+
+def pool_size() -> int:
+    """The worker processes of this process's live pool (0: none)."""
+    with _lock:
+        return _workers if _pool is not None else 0
+
+
 def shutdown() -> None:
     global _pool
     with _lock:
@@ -82,31 +122,30 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-@dataclass(frozen=True)
-class BatchJob:
-    """One batch for a worker process: all of it pickles, and the worker opens the
-    store from its URL (a password comes from the environment, never from here)."""
-
-    items: list[SourceItem]
-    source: Source
-    store_url: str
-    job_id: str
-    run_id: str
-    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
-    chunking: ChunkPolicy = field(default_factory=ChunkPolicy)
-    full: bool = False
+def run_configured_batch(
+    items: list[SourceItem], source: Source, config: BatchConfig
+) -> BatchResult:
+    """Run the batch where `config.workers` says: here with one worker, else whole in a
+    worker of the pool (`source` must then pickle). The same outcomes and writes either
+    way; the store is opened from `config.store_url`, once per process."""
+    pool = cpu_pool(config.workers)
+    if pool is None:
+        return run_batch(items, BatchContext(source, _store_of(config), config))
+    return run_batch_in_pool(pool, items, source, config)
 
 
-def run_batch_in_pool(pool: Executor, job: BatchJob) -> BatchResult:
-    """`run_batch` for the job in a worker of `pool`: the same outcomes and writes as
-    in this process. A worker that dies fails every item of its batch, retryably (the
-    items its write committed, if any, are recognised by the retry without a read)."""
+def run_batch_in_pool(
+    pool: Executor, items: list[SourceItem], source: Source, config: BatchConfig
+) -> BatchResult:
+    """`run_batch` in a worker of `pool`. A worker that dies fails every item of its
+    batch, retryably (the items its write committed, if any, are recognised by the
+    retry without a read)."""
     try:
-        return pool.submit(_run_job, job).result()
+        return pool.submit(_run_in_worker, items, source, config).result()
     except BrokenProcessPool as exc:
         crash = f"the worker process died: {exc}"
         result = BatchResult()
-        for item in job.items:
+        for item in items:
             failure = Failure(
                 uri=item.uri,
                 stage=Stage.PROCESS.value,
@@ -118,24 +157,20 @@ def run_batch_in_pool(pool: Executor, job: BatchJob) -> BatchResult:
         return result
 
 
-def _run_job(job: BatchJob) -> BatchResult:
-    from .pipeline import BatchContext, run_batch
+def _run_in_worker(items: list[SourceItem], source: Source, config: BatchConfig) -> BatchResult:
+    return run_batch(items, BatchContext(source, _store_of(config), config))
 
-    ctx = BatchContext(
-        source=job.source,
-        store=_worker_store(job.store_url),
-        job_id=job.job_id,
-        run_id=job.run_id,
-        validation=job.validation,
-        chunking=job.chunking,
-        full=job.full,
-    )
-    return run_batch(job.items, ctx)
+
+def _store_of(config: BatchConfig) -> Store:
+    if config.store_url is None:
+        raise ConfigurationError("the batch configuration names no store to open")
+    return _open_store(config.store_url)
 
 
 @functools.lru_cache(maxsize=4)
-def _worker_store(url: str) -> Store:
-    # One engine per worker and store, kept for the worker's life.
+def _open_store(url: str) -> Store:
+    # One engine per process and store, kept for its life: a batch must not pay for a
+    # new connection pool.
     from .store import open_store
 
     return open_store(url)

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .content_types import (
     BINARY,
@@ -46,7 +48,7 @@ from .models import (
     Stage,
     content_hash,
 )
-from .processors import has_processor, processor_for, processor_id
+from .processors import has_processor, pipeline_version, processor_for, processor_id
 from .processors.base import ChunkPolicy
 from .progress import batch_progress
 from .sources.base import Source
@@ -55,7 +57,7 @@ from .validators import ValidationPolicy, validate
 
 # ast.parse from several threads at once crashes CPython 3.11, and CPU work in
 # threads gains nothing under the GIL: content work runs one batch at a time
-# per process; parallelism comes from a process pool (`BatchContext.cpu_pool`).
+# per process; parallelism comes from a process pool (see `ingest.parallel`).
 _CPU_LOCK = threading.Lock()
 
 # Reason codes of the `skipped` outcome: items this tool does not ingest by policy or
@@ -82,17 +84,48 @@ class _Content:
     live: bool
 
 
+# Bump when `BatchResult` changes shape or meaning, so that a retry never reuses a result
+# persisted by an older version (2: the `skipped` outcome and its list).
+RESULT_FORMAT = "2"
+
+
+class BatchConfig(BaseModel):
+    """What every batch of one run shares, whatever the source: the one configuration of
+    a batch, the same in this process, in a worker process and in a Prefect task.
+
+    It pickles and serialises (a task parameter); it holds no secrets: a store password
+    comes from the environment of the process that opens the store, never from here.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job_id: str
+    run_id: str = "local"
+    store_url: str | None = Field(
+        default=None, description="Where a worker process opens the store (no password)."
+    )
+    pipeline_version: str = Field(default_factory=pipeline_version)
+    validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
+    chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
+    full: bool = False
+    workers: int = Field(
+        default=1, ge=1, description="Processes for the batch (1: in this process)."
+    )
+
+    def cache_identity(self) -> tuple[str, ...]:
+        """What, besides its items, decides a batch's result: the pipeline version, the
+        result format and the job (which stands for every output setting). Never the run,
+        the store's address, the worker count or anything secret."""
+        return (self.pipeline_version, RESULT_FORMAT, self.job_id)
+
+
 @dataclass
 class BatchContext:
-    """Everything a batch needs besides its items."""
+    """A batch's live parts: where it reads and writes, and its configuration."""
 
     source: Source
     store: Store
-    job_id: str
-    run_id: str
-    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
-    chunking: ChunkPolicy = field(default_factory=ChunkPolicy)
-    full: bool = False
+    config: BatchConfig
     cpu_pool: Executor | None = None
 
 
@@ -129,14 +162,15 @@ def run_batch(items: list[SourceItem], ctx: BatchContext) -> BatchResult:
     for write in writes:
         result.record(_item_result(write))
     with timer.phase(Stage.STORE):
-        ctx.store.write_batch(ctx.source.source_id, ctx.job_id, ctx.run_id, writes)
+        ctx.store.write_batch(ctx.source.source_id, ctx.config.job_id, ctx.config.run_id, writes)
     progress.passed(len(writes), Stage.STORE)
     result.phases[Stage.STORE.value].items = len(writes)
     return result
 
 
 def _process_all(contents: list[_Content], ctx: BatchContext, timer: _Timer) -> list[ItemWrite]:
-    work = partial(process_content, validation=ctx.validation, chunking=ctx.chunking)
+    config = ctx.config
+    work = partial(process_content, validation=config.validation, chunking=config.chunking)
     if ctx.cpu_pool is None or len(contents) < 2:
         with _CPU_LOCK:
             done = [work(content) for content in contents]
@@ -182,7 +216,7 @@ def _take_item(
     item: SourceItem, state: StoredState | None, ctx: BatchContext, timer: _Timer
 ) -> ItemWrite | _Content:
     if is_current(item, state) and state is not None:
-        if state.job_id == ctx.job_id:
+        if state.job_id == ctx.config.job_id:
             # Written by an earlier run of this job (a crash or a retry): report it
             # as recorded, without reading it again.
             return ItemWrite(
@@ -192,7 +226,7 @@ def _take_item(
                 content_hash=state.content_hash,
                 errors=state.errors,
             )
-        if not ctx.full:
+        if not ctx.config.full:
             return _unchanged(item, state.content_hash)
     if item.problem is not None:
         code = item.problem_code or "unusable"
@@ -221,7 +255,7 @@ def _take_item(
         return _failed(item, Stage.FETCH.value, exc, retryable=False)
     live = state is not None and not state.deleted
     same = live and state is not None and state.content_hash == digest
-    if same and not ctx.full and state is not None and not needs_reprocessing(state):
+    if same and not ctx.config.full and state is not None and not needs_reprocessing(state):
         return _unchanged(item, digest)
     return _Content(item, data, digest, live)
 

@@ -1,16 +1,17 @@
 """The cache key of a batch: what it reads and what shapes its output, nothing else.
 
-The key is built from the task name, the pipeline version (package and every
-processor's version), the shape of a batch result, the job, and each item's uri and
-fingerprint. It never
-contains credentials, run ids or anything the user typed that does not change
-the output, so a retry or a re-run of an unfinished job finds the results of
-the batches that completed.
+The key is built from the task name, the batch configuration's cache identity
+(`BatchConfig.cache_identity`: pipeline version, result format, job) and each item's
+uri, fingerprint and problem. It never contains credentials, run ids or anything the
+user typed that does not change the output, so a retry or a re-run of an unfinished job
+finds the results of the batches that completed. Parameters are found by their type,
+not their names.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,8 @@ from prefect.cache_policies import CachePolicy
 from prefect.context import TaskRunContext
 
 from ingest.models import SourceItem
-
-# Bump when `BatchResult` changes shape or meaning, so that a retry never reuses a result
-# persisted by an older version (2: the `skipped` outcome and its list).
-RESULT_FORMAT = "2"
+from ingest.pipeline import BatchConfig
+from ingest.sources.web import CrawledPage
 
 
 @dataclass
@@ -33,20 +32,20 @@ class BatchCachePolicy(CachePolicy):
         flow_parameters: dict[str, Any],
         **kwargs: Any,
     ) -> str | None:
-        items: list[SourceItem] = (
-            inputs["items"] if "items" in inputs else [page.item for page in inputs["pages"]]
-        )
-        settings = inputs["settings"]
-        return batch_cache_key(
-            task_ctx.task.name, settings.pipeline_version, settings.job_id, items
-        )
+        configs = [value for value in inputs.values() if isinstance(value, BatchConfig)]
+        batches = [_items(value) for value in inputs.values() if isinstance(value, list)]
+        if len(configs) != 1 or len(batches) != 1:
+            raise TypeError("a cached batch task takes one BatchConfig and one list of items")
+        return batch_cache_key(task_ctx.task.name, configs[0].cache_identity(), batches[0])
 
 
-def batch_cache_key(
-    task_name: str, pipeline_version: str, job_id: str, items: list[SourceItem]
-) -> str:
+def _items(values: Iterable[SourceItem | CrawledPage]) -> list[SourceItem]:
+    return [value.item if isinstance(value, CrawledPage) else value for value in values]
+
+
+def batch_cache_key(task_name: str, identity: tuple[str, ...], items: list[SourceItem]) -> str:
     digest = hashlib.sha256()
-    for part in (task_name, pipeline_version, RESULT_FORMAT, job_id):
+    for part in (task_name, *identity):
         digest.update(part.encode())
         digest.update(b"\0")
     for item in items:

@@ -1,4 +1,4 @@
-"""The web batch task: crawled pages through `ingest.pipeline.run_batch`."""
+"""The web batch task: crawled pages through `ingest.parallel.run_configured_batch`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ingest.models import BatchResult
-from ingest.pipeline import run_batch
+from ingest.parallel import run_configured_batch
+from ingest.pipeline import BatchConfig
 from ingest.sources.web import CrawledBatchSource, CrawledPage
 from ingest.sources.web.auth import OriginAuth
 
-from .batch import BatchSettings, completed
+from .batch import completed
 from .cache import BatchCachePolicy
 
 
@@ -22,14 +23,12 @@ from .cache import BatchCachePolicy
     persist_result=True,
     cache_result_in_memory=False,
 )
-async def ingest_pages(
-    pages: list[CrawledPage], settings: BatchSettings, run_id: str
-) -> BatchResult:
+async def ingest_pages(pages: list[CrawledPage], config: BatchConfig) -> BatchResult:
     # The crawler already retried transient fetch errors; the pages carry bodies or
     # errors, so running the batch again could not change a failure.
     source = CrawledBatchSource(pages[0].item.source_id, pages)
-    context = settings.context(source, run_id)
-    return completed(await asyncio.to_thread(run_batch, source.items, context))
+    items = source.items
+    return completed(await asyncio.to_thread(run_configured_batch, items, source, config))
 
 
 @task(

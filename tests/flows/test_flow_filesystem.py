@@ -67,7 +67,7 @@ class CountingBatches:
                 )
             return real_fetch(source, item)
 
-        monkeypatch.setattr("tasks.batch.run_batch", counting_run_batch)
+        monkeypatch.setattr("ingest.parallel.run_batch", counting_run_batch)
         monkeypatch.setattr(FilesystemSource, "fetch", flaky_fetch)
 
 

@@ -48,11 +48,11 @@ def test_batch_tasks_in_prefect_threads_report_their_stages(
 ) -> None:
     import threading
 
-    import tasks.batch
+    import ingest.parallel
     from ingest.progress import ProgressSnapshot, active_reporter, progress_listeners
     from tests.flows.test_flow_filesystem import write_files
 
-    real_run_batch = tasks.batch.run_batch
+    real_run_batch = ingest.parallel.run_batch
     reached: list[tuple[bool, int]] = []
     lock = threading.Lock()
 
@@ -65,7 +65,7 @@ def test_batch_tasks_in_prefect_threads_report_their_stages(
             reached.append((threading.current_thread() is threading.main_thread(), own))
         return result
 
-    monkeypatch.setattr("tasks.batch.run_batch", spying_run_batch)
+    monkeypatch.setattr("ingest.parallel.run_batch", spying_run_batch)
     folder = tmp_path / "notes"
     write_files(folder, 60)
     seen: list[ProgressSnapshot] = []

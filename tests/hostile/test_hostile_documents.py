@@ -20,7 +20,7 @@ import pytest
 
 from ingest.documents.limits import document_limits
 from ingest.documents.sandbox import sandbox
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.validators import ValidationPolicy
@@ -144,10 +144,12 @@ def test_one_fs_run_ends_every_hostile_document_within_its_bounds(
                 ctx = BatchContext(
                     source=source,
                     store=measure,
-                    job_id=measure.begin_job(source.source_id, "measure"),
-                    run_id="measure",
-                    validation=ValidationPolicy(),
-                    full=True,
+                    config=BatchConfig(
+                        job_id=measure.begin_job(source.source_id, "measure"),
+                        run_id="measure",
+                        validation=ValidationPolicy(),
+                        full=True,
+                    ),
                 )
                 sandbox().run("pdf", b"", document_limits())  # the child is up before measuring
                 sampler = TreeRssSampler()

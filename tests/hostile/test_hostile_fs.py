@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ingest.models import BatchResult, SourceItem
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
@@ -101,10 +101,12 @@ def _measure(
     ctx = BatchContext(
         source=source,
         store=store,
-        job_id=store.begin_job(source.source_id, "measure"),
-        run_id="measure",
-        validation=ValidationPolicy(),
-        full=True,
+        config=BatchConfig(
+            job_id=store.begin_job(source.source_id, "measure"),
+            run_id="measure",
+            validation=ValidationPolicy(),
+            full=True,
+        ),
     )
     # Resident-set growth, not tracemalloc: tracemalloc would slow the big cases 4x.
     sampler = RssSampler()
@@ -306,9 +308,11 @@ def test_item_changed_between_discovery_and_read(tmp_path: Path, case: Case) -> 
         ctx = BatchContext(
             source=source,
             store=store,
-            job_id=store.begin_job(source.source_id, "j"),
-            run_id="r",
-            validation=ValidationPolicy(),
+            config=BatchConfig(
+                job_id=store.begin_job(source.source_id, "j"),
+                run_id="r",
+                validation=ValidationPolicy(),
+            ),
         )
         started = time.perf_counter()
         result: BatchResult = run_batch(items, ctx)

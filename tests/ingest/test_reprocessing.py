@@ -12,7 +12,7 @@ from sqlalchemy.pool import NullPool
 
 from ingest.freshness import needs_reprocessing
 from ingest.models import Outcome, SourceItem
-from ingest.pipeline import BatchContext, is_current, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, is_current, run_batch
 from ingest.processors import processor_id, processors
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.sources.web.memory import CrawlMemory
@@ -52,7 +52,7 @@ def _run(folder: Path, store: SqlStore) -> dict[str, Outcome]:
     (what is current at discovery, a stored skip included, counts as unchanged)."""
     source = FilesystemSource(FilesystemSourceConfig(root=folder))
     job_id = store.begin_job(source.source_id, "k")
-    ctx = BatchContext(source=source, store=store, job_id=job_id, run_id=job_id)
+    ctx = BatchContext(source=source, store=store, config=BatchConfig(job_id=job_id, run_id=job_id))
     items = [item for batch in source.discover(100) for item in batch]
     states = store.lookup(source.source_id, [item.uri for item in items])
     # What the flow's discovery counts as current is not even handed to the batch.

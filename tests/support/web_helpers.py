@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from ingest.models import BatchResult
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.web import (
     CrawledBatchSource,
     CrawledPage,
@@ -63,7 +63,9 @@ def crawl_through_pipeline(
             job_id = store.begin_job(source.source_id, job)
             async for pages in source.crawl(batch_size):
                 batch = CrawledBatchSource(source.source_id, pages)
-                ctx = BatchContext(source=batch, store=store, job_id=job_id, run_id="r")
+                ctx = BatchContext(
+                    source=batch, store=store, config=BatchConfig(job_id=job_id, run_id="r")
+                )
                 total.merge(run_batch(batch.items, ctx))
             store.finish_job(job_id)
         return total

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.parallel import cpu_pool, shutdown
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.validators import ValidationPolicy
@@ -29,11 +29,9 @@ def _ingest(folder: Path, store_path: Path, workers: int, **policy: object) -> o
         ctx = BatchContext(
             source=source,
             store=store,
-            job_id=job,
-            run_id="r",
-            validation=ValidationPolicy(**policy),  # type: ignore[arg-type]
             cpu_pool=cpu_pool(workers),
-        )
+            config=BatchConfig(job_id=job, run_id="r", validation=ValidationPolicy(**policy)),
+        )  # type: ignore[arg-type]
         results = [run_batch(batch, ctx) for batch in source.discover(10)]
         exported = {
             r.uri: (r.content_hash, [(c.seq, c.text, c.metadata) for c in r.chunks])
@@ -69,10 +67,8 @@ def test_a_worker_crash_fails_its_batch_items_and_the_pool_recovers(tmp_path: Pa
             ctx = BatchContext(
                 source=source,
                 store=store,
-                job_id=job,
-                run_id="r",
-                validation=policy,
                 cpu_pool=cpu_pool(2),
+                config=BatchConfig(job_id=job, run_id="r", validation=policy),
             )
             outcomes.append(run_batch(batch, ctx))
     crashed, healthy = outcomes

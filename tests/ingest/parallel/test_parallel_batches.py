@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from ingest.models import SourceItem
-from ingest.parallel import BatchJob, cpu_pool, run_batch_in_pool, shutdown
+from ingest.parallel import cpu_pool, run_batch_in_pool, shutdown
+from ingest.pipeline import BatchConfig
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.validators import ValidationPolicy
@@ -45,13 +46,20 @@ def test_a_batch_run_in_a_worker_writes_and_reports_what_it_would_here(tmp_path:
             results = []
             for batch in source.discover(7):
                 if workers == 1:
-                    ctx = BatchContext(source=source, store=store, job_id=job, run_id="r")
+                    ctx = BatchContext(
+                        source=source, store=store, config=BatchConfig(job_id=job, run_id="r")
+                    )
                     results.append(run_batch(batch, ctx))
                 else:
                     pool = cpu_pool(workers)
                     assert pool is not None
                     results.append(
-                        run_batch_in_pool(pool, BatchJob(batch, source, store_url, job, "r"))
+                        run_batch_in_pool(
+                            pool,
+                            batch,
+                            source,
+                            BatchConfig(store_url=store_url, job_id=job, run_id="r"),
+                        )
                     )
         reports[name] = (
             [r.counts for r in results],
@@ -81,8 +89,8 @@ def test_a_worker_crash_fails_its_whole_batch_retryably_and_the_pool_recovers(
     for batch in batches:
         pool = cpu_pool(2)
         assert pool is not None
-        job_spec = BatchJob(batch, source, store_url, job, "r", validation=policy)
-        results.append(run_batch_in_pool(pool, job_spec))
+        config = BatchConfig(store_url=store_url, job_id=job, run_id="r", validation=policy)
+        results.append(run_batch_in_pool(pool, batch, source, config))
     crashed, healthy = results
     assert crashed.counts.failed == 3
     assert all(f.retryable and "worker process died" in f.message for f in crashed.failures)

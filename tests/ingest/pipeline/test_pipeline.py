@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.models import Outcome
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
@@ -35,7 +35,9 @@ def store(tmp_path: Path) -> SqlStore:
 def _context(folder: Path, store: SqlStore, job: str | None = None, **kw: object) -> BatchContext:
     source = FilesystemSource(FilesystemSourceConfig(root=folder))
     job_id = job or store.begin_job(source.source_id, "k")
-    return BatchContext(source=source, store=store, job_id=job_id, run_id="r1", **kw)  # type: ignore[arg-type]
+    return BatchContext(
+        source=source, store=store, config=BatchConfig(job_id=job_id, run_id="r1", **kw)
+    )
 
 
 def _items(ctx: BatchContext) -> list:  # type: ignore[type-arg]
@@ -65,13 +67,13 @@ def test_a_new_job_sees_unchanged_items_without_reading_them(
 ) -> None:
     ctx = _context(folder, store)
     run_batch(_items(ctx), ctx)
-    store.finish_job(ctx.job_id)
+    store.finish_job(ctx.config.job_id)
 
     def no_read(*_: object) -> bytes:
         raise AssertionError("an unchanged item must not be read")
 
     ctx2 = _context(folder, store)
-    assert ctx2.job_id != ctx.job_id
+    assert ctx2.config.job_id != ctx.config.job_id
     monkeypatch.setattr(FilesystemSource, "fetch", no_read)
     result = run_batch(_items(ctx2), ctx2)
     assert result.counts.unchanged == 3
@@ -80,7 +82,7 @@ def test_a_new_job_sees_unchanged_items_without_reading_them(
 def test_touched_but_identical_content_is_unchanged(folder: Path, store: SqlStore) -> None:
     ctx = _context(folder, store)
     run_batch(_items(ctx), ctx)
-    store.finish_job(ctx.job_id)
+    store.finish_job(ctx.config.job_id)
     later = time.time_ns() + 5_000_000_000
     os.utime(folder / "b.txt", ns=(later, later))
     ctx2 = _context(folder, store)
@@ -93,7 +95,7 @@ def test_touched_but_identical_content_is_unchanged(folder: Path, store: SqlStor
 def test_changed_content_is_updated_and_replaces_chunks(folder: Path, store: SqlStore) -> None:
     ctx = _context(folder, store)
     run_batch(_items(ctx), ctx)
-    store.finish_job(ctx.job_id)
+    store.finish_job(ctx.config.job_id)
     (folder / "a.md").write_text("# A\n\nOnly one section now.\n")
     ctx2 = _context(folder, store)
     result = run_batch(_items(ctx2), ctx2)
@@ -108,7 +110,7 @@ def test_changed_content_is_updated_and_replaces_chunks(folder: Path, store: Sql
 def test_full_reprocesses_everything(folder: Path, store: SqlStore) -> None:
     ctx = _context(folder, store)
     run_batch(_items(ctx), ctx)
-    store.finish_job(ctx.job_id)
+    store.finish_job(ctx.config.job_id)
     ctx2 = _context(folder, store, full=True)
     assert run_batch(_items(ctx2), ctx2).counts.updated == 3
 

@@ -12,8 +12,8 @@ import pytest
 
 from ingest.errors import ItemSkippedError
 from ingest.models import BatchResult, Outcome, SourceItem
-from ingest.parallel import BatchJob, cpu_pool, run_batch_in_pool
-from ingest.pipeline import BatchContext, run_batch
+from ingest.parallel import cpu_pool, run_batch_in_pool
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
@@ -45,12 +45,10 @@ def _run(
     ctx = BatchContext(
         source=source,
         store=store,
-        job_id=store.begin_job(source.source_id, job),
-        run_id=job,
-        **context,  # type: ignore[arg-type]
+        config=BatchConfig(job_id=store.begin_job(source.source_id, job), run_id=job, **context),
     )
     result = run_batch(items, ctx)
-    store.finish_job(ctx.job_id)
+    store.finish_job(ctx.config.job_id)
     return result, items
 
 
@@ -219,18 +217,13 @@ def test_item_skipped_error_in_worker_processes(
     pool = cpu_pool(2)
     assert pool is not None
     if whole_batch:
-        job = BatchJob(
-            items=items,
-            source=source,
-            store_url=store.url,
-            job_id=job_id,
-            run_id="pool",
-            validation=policy,
-        )
-        result = run_batch_in_pool(pool, job)
+        config = BatchConfig(store_url=store.url, job_id=job_id, run_id="pool", validation=policy)
+        result = run_batch_in_pool(pool, items, source, config)
     else:
         ctx = BatchContext(
-            source=source, store=store, job_id=job_id, run_id="pool", validation=policy
+            source=source,
+            store=store,
+            config=BatchConfig(job_id=job_id, run_id="pool", validation=policy),
         )
         ctx.cpu_pool = pool
         result = run_batch(items, ctx)

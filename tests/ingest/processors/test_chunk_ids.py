@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.chunking import ChunkList, chunk_id, location_key
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.processors import ChunkPolicy, processor_for
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
@@ -66,7 +66,9 @@ def test_a_reprocessing_run_gives_the_same_ids_and_the_next_run_is_unchanged(tmp
 
     def run(**options: object):
         job_id = store.begin_job(source.source_id, f"job-{options}")
-        ctx = BatchContext(source=source, store=store, job_id=job_id, run_id="r", **options)  # type: ignore[arg-type]
+        ctx = BatchContext(
+            source=source, store=store, config=BatchConfig(job_id=job_id, run_id="r", **options)
+        )
         result = run_batch(items, ctx)
         store.finish_job(job_id)
         return result

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ingest.models import Counts, SourceItem
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.progress import (
     ITEM_PHASES,
     ProgressReporter,
@@ -48,7 +48,7 @@ def store(tmp_path: Path) -> Any:
 def _context(folder: Path, store: SqlStore) -> BatchContext:
     source = FilesystemSource(FilesystemSourceConfig(root=folder))
     job_id = store.begin_job(source.source_id, "k")
-    return BatchContext(source=source, store=store, job_id=job_id, run_id="r1")
+    return BatchContext(source=source, store=store, config=BatchConfig(job_id=job_id, run_id="r1"))
 
 
 def _batches(ctx: BatchContext, size: int) -> list[list[SourceItem]]:

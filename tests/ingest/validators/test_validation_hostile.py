@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ingest.models import BatchResult, Outcome
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
@@ -80,9 +80,11 @@ def _run(
     ctx = BatchContext(
         source=source,
         store=store,
-        job_id=store.begin_job(source.source_id, "hostile"),
-        run_id="r1",
-        validation=policy or ValidationPolicy(),
+        config=BatchConfig(
+            job_id=store.begin_job(source.source_id, "hostile"),
+            run_id="r1",
+            validation=policy or ValidationPolicy(),
+        ),
     )
     return run_batch([item for page in source.discover(100) for item in page], ctx)
 

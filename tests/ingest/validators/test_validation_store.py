@@ -13,7 +13,7 @@ import pytest
 
 import ingest.pipeline
 from ingest.models import BatchResult, FetchedContent, Outcome, ValidationResult
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
@@ -75,9 +75,7 @@ def _run(folder: Path, store: SqlStore, policy: ValidationPolicy) -> BatchResult
         BatchContext(
             source=source,
             store=store,
-            job_id=job_id,
-            run_id=f"run-{time.time_ns()}",
-            validation=policy,
+            config=BatchConfig(job_id=job_id, run_id=f"run-{time.time_ns()}", validation=policy),
         ),
     )
     store.finish_job(job_id)

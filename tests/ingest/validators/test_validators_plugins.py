@@ -13,7 +13,7 @@ from validator_helpers import codes, content
 
 from ingest.errors import ConfigurationError, ProcessingError
 from ingest.models import Outcome
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.processors import ChunkPolicy, Processor, processors
 from ingest.registry import Registry
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
@@ -77,7 +77,9 @@ def test_entry_point_validator_rejects_in_a_batch(
     source = FilesystemSource(FilesystemSourceConfig(root=folder))
     with open_store(str(tmp_path / "store.db")) as store:
         ctx = BatchContext(
-            source=source, store=store, job_id=store.begin_job(source.source_id, "k"), run_id="r"
+            source=source,
+            store=store,
+            config=BatchConfig(job_id=store.begin_job(source.source_id, "k"), run_id="r"),
         )
         result = run_batch([item for page in source.discover(10) for item in page], ctx)
         assert (result.counts.new, result.counts.rejected) == (1, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.models import BatchResult
-from ingest.pipeline import BatchContext, run_batch
+from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.web import CrawledBatchSource, WebSource, validators_from_fingerprint
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
@@ -39,7 +39,9 @@ def ingest(site: SiteState, store: SqlStore, *, conditional: bool) -> BatchResul
             job_id = store.begin_job(source.source_id, "web-test")
             async for pages in source.crawl(2):
                 batch = CrawledBatchSource(source.source_id, pages)
-                ctx = BatchContext(source=batch, store=store, job_id=job_id, run_id="r")
+                ctx = BatchContext(
+                    source=batch, store=store, config=BatchConfig(job_id=job_id, run_id="r")
+                )
                 total.merge(run_batch(batch.items, ctx))
             store.finish_job(job_id)
         return total
