@@ -28,7 +28,7 @@ from ingest.store.base import Store
 from tasks.batch import configured_batch_task
 
 from .params import FolderSource, RunOptions
-from .run import begin_job, finish_run, result_of, start_run
+from .run import RunSetup, begin_job, finish_run, result_of, start_run
 from .runners import batch_runner, describe_runner, local_workers, sized_for
 
 FLOW_NAME = "ingest-filesystem"
@@ -68,32 +68,8 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             options,
             source=source.model_dump(mode="json", exclude={"root"}),
         )
-        # A worker count given: its processes import their parsers while discovery runs.
-        batch_config = sized_for(batch_config, local_workers(options), 0, logger)
-        totals = BatchResult()
-        batch_task = configured_batch_task(
-            run.result_storage, run.result_ttl, options.retries, options.retry_delay_s
-        )
-        in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
-        queued = 0
         with runner:
-            for batch in _pending_batches(
-                folder, store, batch_config, options, totals, run.reporter
-            ):
-                if len(in_flight) >= in_flight_max:
-                    totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
-                # The worker count follows the items to process so far (not the unchanged
-                # ones: a run that changes one file of thousands needs no pool).
-                queued += len(batch)
-                batch_config = sized_for(batch_config, local_workers(options), queued, logger)
-                parameters = {
-                    "items": _unwalked(batch, options),
-                    "source": config,
-                    "config": batch_config,
-                }
-                in_flight.append((batch, runner.submit(batch_task, parameters)))
-            while in_flight:
-                totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
+            totals = _run_batches(folder, store, batch_config, options, run, runner, logger)
         return finish_run(
             store,
             run,
@@ -109,6 +85,44 @@ def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -
             complete_discovery=True,
             logger=logger,
         )
+
+
+def _run_batches(
+    folder: FilesystemSource,
+    store: Store,
+    batch_config: BatchConfig,
+    options: RunOptions,
+    run: RunSetup,
+    runner: Any,
+    logger: Any,
+) -> BatchResult:
+    """Submit the pending batches as discovery yields them, at most `batches_in_flight`
+    at once; the merged results of every batch."""
+    # A worker count given: its processes import their parsers while discovery runs.
+    batch_config = sized_for(batch_config, local_workers(options), 0, logger)
+    in_flight_max = batches_in_flight(options)
+    totals = BatchResult()
+    batch_task = configured_batch_task(
+        run.result_storage, run.result_ttl, options.retries, options.retry_delay_s
+    )
+    in_flight: deque[tuple[list[SourceItem], PrefectFuture[BatchResult]]] = deque()
+    queued = 0
+    for batch in _pending_batches(folder, store, batch_config, options, totals, run.reporter):
+        if len(in_flight) >= in_flight_max:
+            totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
+        # The worker count follows the items to process so far (not the unchanged
+        # ones: a run that changes one file of thousands needs no pool).
+        queued += len(batch)
+        batch_config = sized_for(batch_config, local_workers(options), queued, logger)
+        parameters = {
+            "items": _unwalked(batch, options),
+            "source": folder.config,
+            "config": batch_config,
+        }
+        in_flight.append((batch, runner.submit(batch_task, parameters)))
+    while in_flight:
+        totals.merge(_wait(*in_flight.popleft(), run.reporter, logger))
+    return totals
 
 
 def batches_in_flight(options: RunOptions) -> int:
