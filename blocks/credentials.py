@@ -15,6 +15,7 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr, model_validator
 
 from ingest.errors import ConfigurationError
+from ingest.form_fields import OptionalTextList
 from ingest.sources.web.auth import (
     ApiKeyCredential,
     BasicCredential,
@@ -75,7 +76,7 @@ class WebCredentials(Block, ABC):
     _logo_url = None
     _documentation_url = DOCS_URL  # type: ignore[assignment]
 
-    origins: list[str] = Field(default_factory=list, description=_ORIGINS_DESCRIPTION)
+    origins: OptionalTextList = Field(default=[], description=_ORIGINS_DESCRIPTION)
 
     @abstractmethod
     async def credential(self) -> Credential:

@@ -55,14 +55,15 @@ def parse_size(text: str) -> int:
     return size
 
 
-def parse_schema_mappings(values: list[str]) -> dict[str, str]:
-    """'data/*.json=schemas/item.json' pairs -> {glob: schema path}."""
-    mappings: dict[str, str] = {}
+def parse_schema_mappings(values: list[str]) -> list[dict[str, str]]:
+    """'data/*.json=schemas/item.json' pairs -> [{glob, schema}], in the order given
+    (for each item the first matching glob with a schema of its kind applies)."""
+    mappings: list[dict[str, str]] = []
     for value in values:
         pattern, sep, schema = value.partition("=")
         if not sep or not pattern or not schema:
             raise ConfigurationError(f"invalid --schema {value!r}: expected GLOB=SCHEMA_FILE")
-        mappings[pattern] = schema
+        mappings.append({"glob": pattern, "schema": schema})
     return mappings
 
 
@@ -108,7 +109,7 @@ def run_options(run: RunArgs, *, local: bool = False) -> RunOptions:
         workers=run.workers,
         full=run.full,
         validation=ValidationPolicy(
-            enabled=run.validator or None,
+            enabled=run.validator or [],
             disabled=run.skip_validator or [],
             strict=run.strict,
             schemas=parse_schema_mappings(run.schema or []),

@@ -210,7 +210,7 @@ def _stored_run(row: Any, store: str | None) -> Any:
     from ingest.errors import IngestError
     from ingest.store import open_store, parse_store_url
 
-    url = store or (row.parameters.get("options") or {}).get("store")
+    url = store or (row.parameters.get("options") or {}).get("store") or None
     try:
         location = parse_store_url(url)
         if location.sqlite_path is not None and not location.sqlite_path.exists():

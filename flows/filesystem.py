@@ -27,7 +27,7 @@ from ingest.store import open_store
 from ingest.store.base import Store
 from tasks.batch import configured_batch_task
 
-from .params import FolderSource, RunOptions
+from .params import FOLDER_RUN_OPTIONS, FolderRunOptions, FolderSource, RunOptions
 from .run import RunSetup, begin_job, finish_run, result_of, start_run
 from .runners import batch_runner, describe_runner, local_workers, sized_for
 
@@ -43,10 +43,11 @@ FLOW_NAME = "ingest-filesystem"
     persist_result=False,
     validate_parameters=True,
 )
-def ingest_filesystem(source: FolderSource, options: RunOptions | None = None) -> State[Any]:
+def ingest_filesystem(
+    source: FolderSource, options: FolderRunOptions = FOLDER_RUN_OPTIONS
+) -> State[Any]:
     """Returns the run report (a dict); with failed items the run ends Failed with
     a `RunFailedError` that carries the report."""
-    options = options or RunOptions()
     run = start_run(FLOW_NAME, options)
     in_flight_max = batches_in_flight(options)
     runner_options = options.model_copy(update={"concurrency": in_flight_max})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from ingest.form_fields import OptionalText
 from ingest.processors.base import ChunkPolicy
 from ingest.sources.filesystem import FilesystemSourceConfig
 from ingest.validators import ValidationPolicy
@@ -39,9 +40,9 @@ class FolderSource(FilesystemSourceConfig):
 class RunOptions(BaseModel):
     """How to run: store, batching, concurrency, validation and chunking."""
 
-    store: str | None = Field(
-        default=None,
-        description="Store URL or SQLite path; default: $INGEST_STORE, else the data folder.",
+    store: OptionalText = Field(
+        default="",
+        description="Store URL or SQLite path; empty: $INGEST_STORE, else the data folder.",
     )
     batch_size: int = Field(default=500, ge=1, le=10_000, description="Items per batch task.")
     concurrency: int = Field(default=2, ge=1, le=64, description="Batches in flight at once.")
@@ -62,12 +63,12 @@ class RunOptions(BaseModel):
         default_factory=ValidationPolicy,
         description="Which validators run, their limits, strictness, schemas and custom rules.",
     )
-    max_rejected_share: float | None = Field(
-        default=None,
+    max_rejected_share: float = Field(
+        default=1.0,
         ge=0.0,
         le=1.0,
         description="End the run Failed when rejected items exceed this share of the "
-        "discovered ones (0.1 = 10%); empty: never.",
+        "discovered ones (0.1 = 10%); 1 (the default): never.",
     )
     max_delete_share: float = Field(
         default=0.5,
@@ -78,13 +79,13 @@ class RunOptions(BaseModel):
         "delete nothing and end the run Failed; 1 allows any deletion.",
     )
     chunking: ChunkPolicy = Field(default_factory=ChunkPolicy)
-    result_storage: str | None = Field(
-        default=None,
+    result_storage: OptionalText = Field(
+        default="",
         description="Where batch results persist so that a retry on any machine finds "
         "them: a folder, an fsspec URL (file:///shared/results, s3://bucket/prefix) or "
         "block:TYPE/NAME (a saved Prefect filesystem block, e.g. "
         "block:remote-file-system/shared-results). Never credentials: parameters are "
-        "stored in plain text; put them in the block. Default: $INGEST_RESULT_STORAGE, "
+        "stored in plain text; put them in the block. Empty: $INGEST_RESULT_STORAGE, "
         "else the data folder's results/.",
     )
     task_runner: Literal["thread", "process", "dask"] = Field(
@@ -93,20 +94,20 @@ class RunOptions(BaseModel):
         "processes (one per core), or a Dask cluster (the `dask` extra). Only the folder "
         "flow uses it.",
     )
-    dask_address: str | None = Field(
-        default=None,
+    dask_address: OptionalText = Field(
+        default="",
         description="Scheduler of an existing Dask cluster (tcp://host:8786) for "
         "task_runner=dask; empty: a local cluster for the run.",
     )
 
     @field_validator("store")
     @classmethod
-    def _no_password(cls, value: str | None) -> str | None:
+    def _no_password(cls, value: str) -> str:
         from ingest.errors import ConfigurationError
         from ingest.store import parse_store_url
 
         try:
-            secrets = parse_store_url(value).secrets if value and value.strip() else ()
+            secrets = parse_store_url(value).secrets if value.strip() else ()
         except ConfigurationError:
             return value  # reported with its reason where the store is opened
         if secrets:
@@ -119,12 +120,12 @@ class RunOptions(BaseModel):
 
     @field_validator("result_storage")
     @classmethod
-    def _no_credentials(cls, value: str | None) -> str | None:
+    def _no_credentials(cls, value: str) -> str:
         from .adapters.results import has_credentials
 
-        if value is not None and not value.strip():
-            return None
-        if value is not None and has_credentials(value):
+        if not value.strip():
+            return ""
+        if has_credentials(value):
             raise ValueError(
                 "credentials in a result storage URL would be stored in plain text with "
                 "the run's parameters: save them in a Prefect block (block:TYPE/NAME) or "
@@ -132,6 +133,23 @@ class RunOptions(BaseModel):
             )
         return value
 
+    @field_validator("max_rejected_share", mode="before")
+    @classmethod
+    def _none_is_never(cls, value: Any) -> Any:
+        return 1.0 if value is None else value
+
     def shaping(self) -> dict[str, object]:
         """The options that change the output (part of the job's identity)."""
         return self.model_dump(mode="json", include={"validation", "chunking", "full"})
+
+
+def _options_or(default: RunOptions) -> BeforeValidator:
+    """`None`, which earlier forms and callers passed for "the defaults", reads as
+    `default`: the flow parameter stays a plain object in the deployment's form."""
+    return BeforeValidator(lambda value: default.model_copy() if value is None else value)
+
+
+FOLDER_RUN_OPTIONS = RunOptions()
+SITE_RUN_OPTIONS = RunOptions(batch_size=50)
+FolderRunOptions = Annotated[RunOptions, _options_or(FOLDER_RUN_OPTIONS)]
+SiteRunOptions = Annotated[RunOptions, _options_or(SITE_RUN_OPTIONS)]

@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.utilities.annotations import quote
 
+from ingest.form_fields import OptionalText
 from ingest.models import BatchResult, Stage
 from ingest.pipeline import BatchConfig
 from ingest.progress import (
@@ -34,7 +35,7 @@ from ingest.store.base import Store
 from tasks.web import ingest_pages, load_web_auth
 
 from .adapters.host_limits import PrefectHostLimits
-from .params import RunOptions
+from .params import SITE_RUN_OPTIONS, RunOptions, SiteRunOptions
 from .run import RunSetup, begin_job, finish_run, result_of, start_run
 from .runners import sized_for
 
@@ -48,15 +49,16 @@ FLOW_NAME = "ingest-web"
     validate_parameters=True,
 )
 async def ingest_web(
-    site: WebSourceConfig, options: RunOptions | None = None, auth: str | None = None
+    site: WebSourceConfig,
+    options: SiteRunOptions = SITE_RUN_OPTIONS,
+    auth: OptionalText = "",
 ) -> State[Any]:
     """Returns the run report (a dict); with failed pages the run ends Failed with an
     `RunFailedError` that carries the report.
 
     `auth` names a credentials block (see `blocks/`), loaded inside a task: a secret is
-    never a flow parameter. A missing block fails the run before any request; credentials
-    refused by the site end it early with `AuthenticationError`."""
-    options = options or RunOptions(batch_size=50)
+    never a flow parameter (empty: none). A missing block fails the run before any request;
+    credentials refused by the site end it early with `AuthenticationError`."""
     run = start_run(FLOW_NAME, options)
     logger = get_run_logger()
     site.check()

@@ -139,7 +139,7 @@ class _Limits:
 
     @classmethod
     def of(cls, policy: ChunkPolicy) -> _Limits:
-        if policy.tokenizer is None:
+        if not policy.tokenizer:
             return cls(policy.max_chars, min(policy.target_chars, policy.max_chars))
         return cls(
             policy.max_chars,

@@ -7,6 +7,7 @@ from typing import ClassVar, Protocol
 from pydantic import BaseModel, Field, field_validator
 
 from ..chunking import resolve_tokenizer
+from ..form_fields import OptionalText
 from ..models import FetchedContent, ProcessedDocument
 
 
@@ -28,11 +29,12 @@ class ChunkPolicy(BaseModel):
             "of the previous one; its length is in the chunk's `overlap_chars` metadata."
         ),
     )
-    tokenizer: str | None = Field(
-        default=None,
+    tokenizer: OptionalText = Field(
+        default="",
         description=(
             "How to count tokens: 'whitespace' (words), 'chars', or 'package.module:function' "
-            "naming a callable str -> int (e.g. a wrapper around a model's tokenizer)."
+            "naming a callable str -> int (e.g. a wrapper around a model's tokenizer); empty: "
+            "characters only."
         ),
     )
     target_tokens: int = Field(
@@ -44,8 +46,8 @@ class ChunkPolicy(BaseModel):
 
     @field_validator("tokenizer")
     @classmethod
-    def _tokenizer_resolves(cls, value: str | None) -> str | None:
-        if value is not None:
+    def _tokenizer_resolves(cls, value: str) -> str:
+        if value:
             resolve_tokenizer(value)  # a bad name is a configuration error, found up front
         return value
 

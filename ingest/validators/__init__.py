@@ -17,7 +17,7 @@ from .custom import Check, load_rules
 from .documents import DocumentValidator
 from .json_data import JsonValidator
 from .markdown import MarkdownValidator
-from .policy import PolicyAware, PolicyValidator, ValidationPolicy
+from .policy import PolicyAware, PolicyValidator, SchemaMapping, ValidationPolicy
 from .python_code import PythonValidator
 from .schemas import load_any_schema
 from .text import TextValidator
@@ -25,6 +25,7 @@ from .xml_data import XmlValidator
 
 __all__ = [
     "PolicyValidator",
+    "SchemaMapping",
     "ValidationPolicy",
     "Validator",
     "check_policy",
@@ -66,10 +67,10 @@ def validators_for(content_type: str) -> list[Validator]:
 def check_policy(policy: ValidationPolicy) -> None:
     """Load everything the policy names (once per process, then cached); raises
     ConfigurationError if it is wrong. Call it before any work to fail early."""
-    _check_names(tuple(policy.enabled or ()), tuple(policy.disabled), tuple(policy.custom))
+    _check_names(tuple(policy.enabled), tuple(policy.disabled), tuple(policy.custom))
     load_rules(tuple(policy.custom))
-    for path in policy.schemas.values():
-        load_any_schema(path)
+    for mapping in policy.schemas:
+        load_any_schema(mapping.schema_path)
 
 
 def validate(content: FetchedContent, policy: ValidationPolicy | None = None) -> ValidationResult:

@@ -7,15 +7,38 @@ import json
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol, Self, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import ConfigurationError
+from ..form_fields import OptionalTextList
 from ..models import FetchedContent, SourceItem, ValidationResult
 from .base import Validator
 
 SchemaKind = Literal["json-schema", "xml-schema", "table-schema"]
+
+
+class SchemaMapping(BaseModel):
+    """The schema file that validates the items whose path matches a glob."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+    glob: str = Field(
+        min_length=1,
+        description="Glob on the item's path (or uri), e.g. data/*.json.",
+        examples=["data/*.json"],
+    )
+    # `schema` is the name users see (forms, JSON, `--schema GLOB=FILE`); as an attribute
+    # it would shadow pydantic's deprecated BaseModel.schema().
+    schema_path: str = Field(
+        alias="schema",
+        min_length=1,
+        description="Path of the schema file (.xsd, a table schema or a JSON Schema).",
+        examples=["schemas/item.json"],
+    )
 
 
 class ValidationPolicy(BaseModel):
@@ -23,12 +46,12 @@ class ValidationPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: list[str] | None = Field(
-        default=None,
-        description="Names of the validators to run (e.g. 'text', 'json'); None runs all.",
+    enabled: OptionalTextList = Field(
+        default=[],
+        description="Names of the validators to run (e.g. 'text', 'json'); empty runs all.",
     )
     disabled: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Names of validators (or dotted paths from `custom`) never to run.",
     )
     strict: bool = Field(
@@ -53,31 +76,41 @@ class ValidationPolicy(BaseModel):
     max_json_bytes: int = Field(
         default=50 * 1024 * 1024, ge=0, description="Largest JSON document in bytes."
     )
-    schemas: dict[str, str] = Field(
-        default_factory=dict,
-        description="Glob pattern on the item's path (or uri) -> path of a schema file: a "
-        "'.xsd' file is an XML Schema for XML items, a JSON file with a top-level 'columns' "
-        "object a table schema for CSV/TSV items, any other JSON file a JSON Schema for JSON "
-        "items. For each item the first matching pattern, in order, whose schema is of the "
-        "item's kind applies.",
+    schemas: list[SchemaMapping] = Field(
+        default=[],
+        description="Schema files by glob on the item's path (or uri): a '.xsd' file is an "
+        "XML Schema for XML items, a JSON file with a top-level 'columns' object a table "
+        "schema for CSV/TSV items, any other JSON file a JSON Schema for JSON items. For each "
+        "item the first matching glob, in order, whose schema is of the item's kind applies.",
     )
     custom: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="User validators as dotted paths ('pkg.module:func' or 'pkg.module.func'): "
         "callables taking FetchedContent and returning a ValidationResult or a list of error "
         "messages. They run for every item, whatever `enabled` says.",
     )
 
+    @field_validator("schemas", mode="before")
+    @classmethod
+    def _schemas_from_mapping(cls, value: Any) -> Any:
+        """The earlier form, {glob: schema file}, still reads (in its order)."""
+        if value is None:
+            return []
+        if isinstance(value, dict):
+            return [{"glob": glob, "schema": path} for glob, path in value.items()]
+        return value
+
     def is_enabled(self, name: str) -> bool:
-        return name not in self.disabled and (self.enabled is None or name in self.enabled)
+        return name not in self.disabled and (not self.enabled or name in self.enabled)
 
     def schema_path_for(self, item: SourceItem, kind: SchemaKind = "json-schema") -> str | None:
         """Path of the schema of `kind` for `item`, or None when no pattern with a schema
         of that kind matches. Raises ConfigurationError for a schema file that cannot be
         read (`check_policy` reports it before any work)."""
         names = [name for name in (item.path, item.uri) if name]
-        for pattern, path in self.schemas.items():
-            if any(fnmatchcase(name, pattern) for name in names) and schema_kind(path) == kind:
+        for mapping in self.schemas:
+            path = mapping.schema_path
+            if any(fnmatchcase(name, mapping.glob) for name in names) and schema_kind(path) == kind:
                 return path
         return None
 

@@ -115,8 +115,9 @@ def test_options_become_the_run_options() -> None:
     default = run_options(
         RunArgs(store=None, batch_size=10, batch_concurrency=1, full=False, strict=False)
     )
-    assert default.validation.enabled is None
-    assert default.max_rejected_share is None
+    assert default.validation.enabled == []  # every validator runs
+    assert default.validation.is_enabled("csv")
+    assert default.max_rejected_share == 1.0  # never fails the run
 
 
 def _report(run: object) -> dict[str, object]:

@@ -114,6 +114,50 @@ def test_pool_and_deployments_from_prefect_yaml(stack: Stack) -> None:
     start_worker(stack)
 
 
+# Fields that the form showed as a "str | None" picker: each must be a plain input now.
+PLAIN_INPUTS = {
+    "Store": "textarea",
+    "Result Storage": "textarea",
+    "Dask Address": "textarea",
+    "Tokenizer": "textarea",
+    "Max Rejected Share": "input",
+}
+
+
+def test_the_custom_run_form_shows_plain_inputs(stack: Stack, tmp_path: Path) -> None:
+    """The deployment's custom-run page in the Prefect UI, in a real headless browser."""
+    import lxml.html
+    from PIL import Image, ImageStat
+
+    from tests.integration.browser import dom, screenshot
+
+    with stack.client() as client:
+        deployment = client.read_deployment_by_name("ingest-filesystem/folder")
+    ui = stack.api_url.removesuffix("/api")
+    url = f"{ui}/v2/deployments/deployment/{deployment.id}/run"
+
+    page = lxml.html.fromstring(dom(url, tmp_path / "chromium"))
+    labels = {
+        " ".join(label.text_content().split()).removesuffix(" (Optional)"): label.get("for")
+        for label in page.iter("label")
+    }
+    for name, tag in PLAIN_INPUTS.items():
+        assert name in labels, f"no {name!r} field on the form: {sorted(labels)}"
+        [element] = page.xpath("//*[@id=$id]", id=labels[name])
+        assert element.tag == tag, (name, element.tag)
+    for name in ("Enabled", "Schemas", "Custom"):
+        assert name in labels, f"no {name!r} list on the form"
+    text = page.text_content()
+    assert 'Property is type "None"' not in text
+    assert not page.xpath("//*[contains(@class, 'cm-editor')]"), "a JSON editor on the form"
+
+    shot = screenshot(url, tmp_path / "custom-run-form.png")
+    with Image.open(shot) as image:
+        assert image.size == (1280, 2400)
+        low, high = ImageStat.Stat(image.convert("L")).extrema[0]
+    assert high - low > 100, "the screenshot is blank"
+
+
 def test_submitted_run_completes_and_its_documents_are_in_the_store(
     stack: Stack, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ... import __version__
 from ...errors import ConfigurationError
+from ...form_fields import OptionalText
 
 DEFAULT_USER_AGENT = f"aichemist-ingest/{__version__} (+https://example.invalid/bot)"
 
@@ -24,28 +25,28 @@ class WebSourceConfig(BaseModel):
         "recognised by their content.",
     )
     sitemaps: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Sitemap URLs (urlset or sitemapindex, gzipped or not) read to discover "
         "pages. Sitemaps are checked against the allowed hosts (and their own hosts) only, "
         "not against URL prefixes or patterns; the pages they list are checked in full.",
     )
     allowed_domains: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Hosts that are in scope; empty means the hosts of the seeds.",
     )
     include_subdomains: bool = Field(
         default=False, description="Subdomains of an allowed host are in scope too."
     )
     url_prefixes: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="When set, only URLs starting with one of these (normalised) are in scope.",
     )
     allow_patterns: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="When set, only URLs matching one of these regular expressions are in scope.",
     )
     deny_patterns: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="URLs matching any of these regular expressions are out of scope.",
     )
     max_depth: int = Field(
@@ -124,8 +125,8 @@ class WebSourceConfig(BaseModel):
     user_agent: str = Field(
         default=DEFAULT_USER_AGENT, min_length=1, description="The User-Agent header sent."
     )
-    robots_agent: str | None = Field(
-        default=None,
+    robots_agent: OptionalText = Field(
+        default="",
         description="The product token matched against robots.txt groups; "
         "default: the User-Agent's first word without its version.",
     )
