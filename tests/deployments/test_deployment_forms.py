@@ -73,7 +73,7 @@ def test_every_form_field_is_a_plain_typed_input(
             assert "default" in shown[field], field
             assert shown[field]["default"] == empty, field
         assert schema["properties"]["options"]["default"]["batch_size"] == (
-            50 if name == SITE else 200
+            50 if name == SITE else 500
         )
 
 
@@ -137,7 +137,7 @@ def test_earlier_forms_of_the_parameters_still_read() -> None:
         ingest_filesystem.validate_parameters({"source": {"path": "x"}, "options": None})[
             "options"
         ].batch_size
-        == 200
+        == 500
     )
     web = ingest_web.validate_parameters(
         {
