@@ -223,9 +223,7 @@ def test_cancel_stops_a_running_run_and_retry_finishes_it_reusing_done_batches(
 
     from ingest.store import open_store
 
-    # Long enough (about 400 batches, 25 s or more) to be cancelled while it runs; every
-    # batch more is paid again by the retry.
-    files = 2000
+    files = 4000  # long enough (about 800 batches) to be cancelled while it runs
     big = folder(tmp_path, "big", files)
     store = tmp_path / "big.db"
     run_id = submit(
