@@ -19,8 +19,9 @@ from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
     create_table_artifact,
-    update_progress_artifact,
 )
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import ArtifactUpdate
 from prefect.context import FlowRunContext
 
 from ingest.models import RunReport
@@ -61,6 +62,7 @@ class PrefectProgressListener:
         self._clock = clock
         self._last_at = float("-inf")
         self._last: tuple[float, str] | None = None
+        self._client: SyncPrefectClient | None = None
         if FlowRunContext.get() is None:
             logger.warning("no flow run: the progress artifact %r is not created", self.key)
             return
@@ -98,11 +100,14 @@ class PrefectProgressListener:
         if not snapshot.finished:
             if now - self._last_at < self._min_interval or self._last == (percent, description):
                 return
-        call_sync(
-            update_progress_artifact,
+        if self._client is None:
+            # One client for every update: Prefect's update_progress_artifact builds a new
+            # one per call, and each new client loads the CA bundle (the bulk of a flow
+            # test's CPU time in the delivery thread).
+            self._client = get_client(sync_client=True)
+        self._client.update_artifact(
             artifact_id=self.artifact_id,
-            progress=percent,
-            description=description,
+            artifact=ArtifactUpdate(data=percent, description=description),
         )
         self._last_at = now
         self._last = (percent, description)

@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -76,10 +77,18 @@ class CaseResult:
     max_peak_mb: float = 0.0
     known_failure: str | None = None
     detail: str = ""
+    #: Wall seconds, when `seconds` is CPU time (a `WorkClock`); 0 when `seconds` is wall.
+    wall_seconds: float = 0.0
+
+    @property
+    def max_wall_seconds(self) -> float:
+        """The hang guard of a CPU-timed case: wall time a loaded machine cannot explain."""
+        return max(self.max_seconds * HANG_FACTOR, MIN_HANG_S)
 
     @property
     def within_bounds(self) -> bool:
-        return self.seconds <= self.max_seconds and self.peak_mb <= self.max_peak_mb
+        hung = self.wall_seconds > self.max_wall_seconds
+        return self.seconds <= self.max_seconds and not hung and self.peak_mb <= self.max_peak_mb
 
     @property
     def ok(self) -> bool:
@@ -105,6 +114,57 @@ class RssSampler(threading.Thread):
         self._done.set()
         self.join()
         return float(self._peak - self._base) / MB
+
+
+#: A CPU-timed case also fails when its wall time passes HANG_FACTOR times its bound
+#: (at least MIN_HANG_S): a real hang burns no CPU, and other work on the machine does not
+#: stretch CPU time the way it stretches wall time.
+HANG_FACTOR = 10.0
+MIN_HANG_S = 30.0
+
+
+class WorkClock:
+    """CPU seconds spent by this process and its child processes (running, or ended and
+    reaped) between `start` and `stop`, and the wall seconds: a bound on CPU time holds on
+    a loaded machine, where wall time depends on what else runs."""
+
+    def __init__(self) -> None:
+        self._me = psutil.Process()
+        self.cpu = 0.0
+        self.wall = 0.0
+
+    def _children(self) -> dict[int, float]:
+        spent: dict[int, float] = {}
+        for child in self._me.children(recursive=True):
+            try:
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            spent[child.pid] = times.user + times.system
+        return spent
+
+    def _reaped(self) -> float:
+        times = os.times()
+        return times.children_user + times.children_system
+
+    def start(self) -> WorkClock:
+        self._started = (time.process_time(), self._reaped(), self._children())
+        self._wall = time.perf_counter()
+        return self
+
+    def stop(self) -> WorkClock:
+        own, reaped, children = self._started
+        now = self._children()
+        live = sum(spent - children.get(pid, 0.0) for pid, spent in now.items())
+        self.cpu = time.process_time() - own + self._reaped() - reaped + live
+        self.wall = time.perf_counter() - self._wall
+        return self
+
+    def __enter__(self) -> WorkClock:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 REGISTRY: dict[str, Case] = {}
@@ -219,7 +279,8 @@ def render_table(results: Iterable[CaseResult]) -> str:
         memory = f"{r.peak_mb:.1f} ({r.max_peak_mb:g})" if r.max_peak_mb else "not measured"
         lines.append(
             f"| {r.category} | {r.name} | {r.expected} | {actual} | {mark} "
-            f"| {r.seconds:.2f} ({r.max_seconds:g}) | {memory} |"
+            f"| {r.seconds:.2f}{' CPU' if r.wall_seconds else ''} ({r.max_seconds:g}) "
+            f"| {memory} |"
         )
     known = [r for r in results if r.known_failure]
     if known:

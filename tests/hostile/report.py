@@ -37,8 +37,11 @@ error naming the item (or the item stored, where that is the right outcome); a c
 exception that escaped, a hang cut by the guard, or a run without a clear end; *lost*
 counts items without an outcome or reported stored but missing; *secrets leaked* counts
 planted sentinels (URL user info, cookies, a file outside the root) found in anything a
-run wrote (store, results, report, output) or credentials sent. Times are wall seconds
-on a shared 2-core machine; peak memory is tracemalloc's peak (web fetch cases) or the
+run wrote (store, results, report, output) or credentials sent. Times marked CPU are the
+CPU seconds of the process doing the work and its children (filesystem, document and fuzz
+cases: load-proof; a wall time of 10x the bound, at least 30 s, counts as a hang); the
+others are wall seconds (web and fault cases, whose bounds are deadlines) on a shared
+2-core machine; peak memory is tracemalloc's peak (web fetch cases) or the
 growth of the resident set (filesystem, crawl and flow cases; with the parser child
 process for documents). A known failure is a
 product bug the case shows, reported with a reproducer; it counts as not handled.

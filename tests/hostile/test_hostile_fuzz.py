@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +20,7 @@ from ingest.errors import IngestError, ItemSkippedError, ProcessingError
 from ingest.models import FetchedContent, SourceItem, content_hash
 from ingest.processors import ChunkPolicy, processors
 from ingest.validators import ValidationPolicy, validate, validators
-from tests.hostile.cases import Case, Expect, record, register
+from tests.hostile.cases import Case, Expect, WorkClock, record, register
 from tests.support.documents import PDF_PAGES, make_docx, make_epub, make_pdf, make_pptx, make_xlsx
 
 EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "50"))
@@ -175,16 +174,20 @@ def test_fuzz_component(component: str, content_type: str) -> None:
             crashes.append(f"{type(exc).__name__}: {exc} on {data[:60]!r}")
             raise
 
-    started = time.perf_counter()
     error: BaseException | None = None
-    try:
-        check()
-    except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised below
-        error = exc
-    seconds = time.perf_counter() - started
+    with WorkClock() as clock:
+        try:
+            check()
+        except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised below
+            error = exc
     actual = f"{EXAMPLES} examples, no crash" if error is None else f"CRASH {str(error)[:200]}"
     result = record(
-        case, actual, error is None, crashed=error is not None, seconds=round(seconds, 2)
+        case,
+        actual,
+        error is None,
+        crashed=error is not None,
+        seconds=round(clock.cpu, 2),
+        wall_seconds=round(clock.wall, 2),
     )
     if error is not None:
         raise error
