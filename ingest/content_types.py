@@ -13,6 +13,11 @@ JSON = "application/json"
 CSV = "text/csv"
 XML = "application/xml"
 BINARY = "application/octet-stream"
+#: Content-Types servers send when they do not know the type: they say nothing, the
+#: bytes decide (a PDF sent as octet-stream is a PDF).
+GENERIC_TYPES = frozenset(
+    {BINARY, "binary/octet-stream", "application/x-download", "application/force-download"}
+)
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .content_types import (
     BINARY,
+    GENERIC_TYPES,
     is_document,
     not_text_type,
     sniff_content_type,
@@ -336,8 +337,8 @@ def _unsupported_type(item: SourceItem) -> tuple[str, str] | None:
     takes: a web page's Content-Type, or a file name that says image, archive, font..."""
     if _from_web(item):
         declared = item.content_type
-        if declared is None or has_processor(declared):
-            return None
+        if declared is None or declared in GENERIC_TYPES or has_processor(declared):
+            return None  # a generic type says nothing: the bytes are sniffed once read
         return UNSUPPORTED_CONTENT_TYPE, f"content type {declared} is not one this tool ingests"
     named = not_text_type(item.path or item.uri)
     if named is None or has_processor(named):

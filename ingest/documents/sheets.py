@@ -14,11 +14,12 @@ import openpyxl
 
 from .extraction import Block, Extracted, Part
 from .limits import DocumentLimits
+from .ooxml_repair import repaired
 
 
 def extract_xlsx(data: bytes, limits: DocumentLimits) -> Extracted:
     workbook = openpyxl.load_workbook(
-        io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        io.BytesIO(repaired(data)), read_only=True, data_only=True, keep_links=False
     )
     try:
         warnings: list[str] = []

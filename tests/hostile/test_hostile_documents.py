@@ -70,8 +70,8 @@ def _outcomes(report: dict[str, Any], documents: list[Any]) -> dict[str, list[tu
         seen.setdefault(rejection["uri"], []).append((outcome, error))
     for entry in report.get("skipped", []) or []:
         if isinstance(entry, dict) and "uri" in entry:
-            code = entry.get("code") or entry.get("reason") or ""
-            seen.setdefault(entry["uri"], []).append(("skipped", f"{code}: {entry}"))
+            detail = f"{entry.get('code') or ''}: {entry.get('reason') or ''}"
+            seen.setdefault(entry["uri"], []).append(("skipped", detail))
     for failure in report["failures"]:
         detail = f"{failure['error_type']}: {failure['message']}"
         seen.setdefault(failure["uri"], []).append(("failed", detail))

@@ -46,6 +46,12 @@ def declared_too_large(response: httpx.Response, max_bytes: int) -> int | None:
     return length if length > max_bytes else None
 
 
+def declared_type(response: httpx.Response) -> str | None:
+    """The media type of the Content-Type header, lower-cased, without parameters."""
+    value = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return value or None
+
+
 async def read_body(
     response: httpx.Response, url: str, max_bytes: int, *, truncate: bool = False
 ) -> bytes:
@@ -56,7 +62,11 @@ async def read_body(
         raise ResponseTooLargeError(
             f"{url} declares {declared} bytes (Content-Length), over the cap of {max_bytes}",
             uri=url,
-            details={"max_bytes": max_bytes, "content_length": declared},
+            details={
+                "max_bytes": max_bytes,
+                "content_length": declared,
+                "content_type": declared_type(response),
+            },
         )
     encodings = [
         part.strip().lower()

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...content_types import guess_content_type
-from ...errors import ConfigurationError, ItemGoneError, SourceAccessError
+from ...errors import ConfigurationError, ItemGoneError, ItemTooLargeError, SourceAccessError
 from ...models import SourceItem, content_hash
 from .auth import OriginAuth
 from .config import WebSourceConfig
@@ -335,7 +335,7 @@ class WebSource:
     def _follow_stored(self, request: Request, exc: SourceAccessError) -> None:
         """A page that failed is followed through its stored links; a page that is gone
         leads nowhere; any other failure leaves what lies behind it unknown."""
-        if isinstance(exc, ItemGoneError):
+        if isinstance(exc, ItemGoneError) or _has_no_links(exc):
             return
         links = self._links_of(request.url)
         if links is None:
@@ -476,3 +476,10 @@ class WebSource:
             problem=problem[1] if problem else None,
             links=links,
         )
+
+
+def _has_no_links(exc: SourceAccessError) -> bool:
+    """A response refused for its size whose declared type is not HTML (a PDF, a deck)
+    leads nowhere: nothing behind it is left unknown."""
+    declared = exc.details.get("content_type") if isinstance(exc, ItemTooLargeError) else None
+    return declared is not None and declared not in HTML_TYPES
