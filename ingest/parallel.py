@@ -23,6 +23,7 @@ import gc
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -59,6 +60,7 @@ def cpu_pool(workers: int) -> Executor | None:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_up,
+                initargs=(os.getpid(),),
             )
             _workers = workers
         return _pool
@@ -114,7 +116,23 @@ def shutdown() -> None:
             _pool = None
 
 
-def _warm_up() -> None:
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """End this worker when the process that started it is gone. A worker holds both ends
+    of the pool's queues, so a parent killed with SIGKILL would leave it waiting forever
+    (holding memory, the store's engine and the parent's stdout and stderr)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _warm_up(parent: int) -> None:
+    # The parent's pid comes from the parent: one killed while this worker started is
+    # noticed too (this process would already see its new parent).
+    _exit_with_parent(parent)
     # Import the parsers and the store once, not per item; then keep the collector
     # off these long-lived objects.
     from . import pipeline, store  # noqa: F401
