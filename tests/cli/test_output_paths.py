@@ -15,17 +15,24 @@ from ingest.store import open_store
 from tests.conftest import REPO_ROOT
 
 
+def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, with its data folder under `tmp_path`."""
+    environment = dict(
+        os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT), **env
+    )
+    return subprocess.run(
+        [sys.executable, "-c", "from cli import main; main()", *args],
+        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+
+
 def _export(out: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Export an existing (empty) store to `out`."""
     store = tmp_path / "stores" / "ingest.db"
     store.parent.mkdir(exist_ok=True)
     open_store(str(store)).close()
-    env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
-    return subprocess.run(
-        [sys.executable, "-c", "from cli import main; main()", "export", "--out",
-         str(out), "--store", str(store), *extra],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return _cli(tmp_path, "export", "--out", str(out), "--store", str(store), *extra)
 
 
 def _unwritable_folder(tmp_path: Path) -> Path:
@@ -77,17 +84,8 @@ def test_a_store_that_cannot_be_written_is_exit_2_before_any_work(
     blocker = tmp_path / "notes.txt"
     blocker.write_text("a file, not a folder\n")
     store = blocker / "ingest.db"
-    env = dict(
-        os.environ,
-        INGEST_HOME=str(tmp_path / "home"),
-        PYTHONPATH=str(REPO_ROOT),
-        PREFECT_API_URL="http://127.0.0.1:9/api",  # reached only if the check were late
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", "from cli import main; main()", *command,
-         "--store", str(store)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    # PREFECT_API_URL: a dead address, reached only if the check came late.
+    run = _cli(tmp_path, *command, "--store", str(store), PREFECT_API_URL="http://127.0.0.1:9/api")
     assert run.returncode == 2, (run.stdout, run.stderr)
     assert run.stderr.strip().splitlines() == [
         f"error: cannot write the store {store}: {blocker} is a file, not a folder"
@@ -104,12 +102,7 @@ def test_a_store_argument_under_a_file_is_a_usage_error(tmp_path: Path, command:
     blocker = tmp_path / "notes.txt"
     blocker.write_text("a file, not a folder\n")
     store = blocker / "ingest.db"
-    env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
-    run = subprocess.run(
-        [sys.executable, "-c", "from cli import main; main()", *command,
-         "--store", str(store)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    run = _cli(tmp_path, *command, "--store", str(store))
     assert run.returncode == 2, (run.stdout, run.stderr)
     assert run.stderr.strip().splitlines() == [
         f"error: cannot write the store {store}: {blocker} is a file, not a folder"
@@ -125,12 +118,7 @@ def test_a_store_argument_under_a_file_is_a_usage_error(tmp_path: Path, command:
 )
 def test_a_missing_store_is_said_and_not_created(tmp_path: Path, command: list[str]) -> None:
     store = tmp_path / "typo" / "ingest.db"
-    env = dict(os.environ, INGEST_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
-    run = subprocess.run(
-        [sys.executable, "-c", "from cli import main; main()", *command,
-         "--store", str(store)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    run = _cli(tmp_path, *command, "--store", str(store))
     assert run.returncode == 2, (run.stdout, run.stderr)
     assert run.stderr.strip().splitlines() == [
         f"error: no store at {store}: nothing was ingested there yet "
