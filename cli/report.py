@@ -22,9 +22,12 @@ SHOWN = 50  # rejections and failures listed in the table; --json has them all
 def run_and_exit(run: Callable[[], Any], as_json: bool) -> None:
     """Run a flow (returning its final state) with progress on stderr, print its
     report, exit by the contract."""
+    from flows.adapters._prefect_compat import end_runs_without_joining_heartbeats
     from ingest.progress import progress_listeners
 
     from .progress import terminal_progress
+
+    end_runs_without_joining_heartbeats()
 
     with terminal_progress(err_console) as listener, progress_listeners(listener):
         state = run()

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, cast
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -27,6 +27,7 @@ from ingest.store import open_store
 from ingest.store.base import Store
 from tasks.batch import configured_batch_task
 
+from .adapters.flow_class import ingest_flow
 from .params import FOLDER_RUN_OPTIONS, FolderRunOptions, FolderSource, RunOptions
 from .run import RunSetup, begin_job, finish_run, result_of, start_run
 from .runners import batch_runner, describe_runner, local_workers, sized_for
@@ -34,7 +35,7 @@ from .runners import batch_runner, describe_runner, local_workers, sized_for
 FLOW_NAME = "ingest-filesystem"
 
 
-@flow(
+@ingest_flow(
     name=FLOW_NAME,
     description="Ingest a folder: validate, process and store every file, incrementally.",
     # Prefect annotates this parameter as TaskRunner[PrefectFuture[Any]], which no

@@ -14,7 +14,7 @@ from contextlib import aclosing, asynccontextmanager
 from typing import Any, cast
 from uuid import UUID
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.utilities.annotations import quote
 
@@ -34,6 +34,7 @@ from ingest.store import StoredLinks, open_store
 from ingest.store.base import Store
 from tasks.web import ingest_pages, load_web_auth
 
+from .adapters.flow_class import ingest_flow
 from .adapters.host_limits import PrefectHostLimits
 from .params import SITE_RUN_OPTIONS, RunOptions, SiteRunOptions
 from .run import RunSetup, begin_job, finish_run, result_of, start_run
@@ -42,7 +43,7 @@ from .runners import sized_for
 FLOW_NAME = "ingest-web"
 
 
-@flow(
+@ingest_flow(
     name=FLOW_NAME,
     description="Crawl a web site politely and ingest its pages, incrementally.",
     persist_result=False,

@@ -135,6 +135,8 @@ def _warm_up(parent: int) -> None:
     _exit_with_parent(parent)
     # Import the parsers and the store once, not per item; then keep the collector
     # off these long-lived objects.
+    import trafilatura  # noqa: F401  (the HTML processor imports it on first use)
+
     from . import pipeline, store  # noqa: F401
 
     gc.freeze()

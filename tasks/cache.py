@@ -13,14 +13,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect.cache_policies import CachePolicy
 from prefect.context import TaskRunContext
 
 from ingest.models import SourceItem
 from ingest.pipeline import BatchConfig
-from ingest.sources.web import CrawledPage
+
+if TYPE_CHECKING:  # a folder run need not import the crawler
+    from ingest.sources.web import CrawledPage
 
 
 @dataclass
@@ -40,7 +42,7 @@ class BatchCachePolicy(CachePolicy):
 
 
 def _items(values: Iterable[SourceItem | CrawledPage]) -> list[SourceItem]:
-    return [value.item if isinstance(value, CrawledPage) else value for value in values]
+    return [value if isinstance(value, SourceItem) else value.item for value in values]
 
 
 def batch_cache_key(task_name: str, identity: tuple[str, ...], items: list[SourceItem]) -> str:

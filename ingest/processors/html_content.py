@@ -15,8 +15,6 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from trafilatura import bare_extraction
-from trafilatura.settings import use_config
 
 # trafilatura's time grows with the square of the text blocks it keeps (about 0.3 s
 # for 5,000 paragraphs, 8 s for 40,000): past these bounds, relative to the page size
@@ -141,8 +139,12 @@ def read_page(tree: lxml.html.HtmlElement, uri: str, size: int) -> Page:
 # -- main content -----------------------------------------------------------------------
 
 
+# trafilatura is imported where it is used: importing it costs more than a CLI
+# call that reads no HTML spends on anything else of ours.
 @functools.cache
 def _config() -> ConfigParser:
+    from trafilatura.settings import use_config
+
     config = use_config()
     # A short page is still a page: without this, pages under 250 characters lose
     # their structure to trafilatura's baseline fallback.
@@ -152,6 +154,8 @@ def _config() -> ConfigParser:
 
 
 def _extract(tree: lxml.html.HtmlElement, url: str | None) -> Any:
+    from trafilatura import bare_extraction
+
     document = bare_extraction(
         tree,
         url=url,

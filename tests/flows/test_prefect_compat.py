@@ -4,6 +4,9 @@ release changes one, the failing test names it (see flows/adapters/_prefect_comp
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+import time
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -18,6 +21,7 @@ from prefect.filesystems import LocalFileSystem
 from flows.adapters._prefect_compat import (
     acquire_slots_with_lease,
     call_sync,
+    end_runs_without_joining_heartbeats,
     release_slots_with_lease,
     saved_block_id,
 )
@@ -78,3 +82,40 @@ def test_leased_slots_are_taken_and_given_back(prefect_api: str) -> None:
     assert isinstance(lease, UUID)
     assert (held, after) == (1, 0)
     assert missing is None, "a missing limit must not block or raise"
+
+
+class _HeartbeatingEngine:
+    """What Prefect's `_send_heartbeats` reads of a flow run engine."""
+
+    heartbeat_seconds = 30
+    flow_run = None
+    logger = logging.getLogger("test-heartbeats")
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    def _build_heartbeat_event_template(self) -> tuple[dict[str, str], list[object]]:
+        return {"prefect.resource.id": "test"}, []
+
+    def _emit_flow_run_heartbeat(self, resource: object, related: object) -> None:
+        self.sent.append(resource)
+
+
+def test_a_sync_run_ends_without_joining_its_heartbeat_thread() -> None:
+    from prefect import flow_engine
+
+    end_runs_without_joining_heartbeats()
+    end_runs_without_joining_heartbeats()  # once is enough; twice wraps nothing twice
+    engine = _HeartbeatingEngine()
+    before = set(threading.enumerate())
+    with flow_engine._send_heartbeats(engine):  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while not engine.sent and time.monotonic() < deadline:
+            time.sleep(0.01)
+    heartbeat_threads = [t for t in set(threading.enumerate()) - before if t.daemon]
+    assert engine.sent == [{"prefect.resource.id": "test"}]
+    assert heartbeat_threads, "the run waited for its heartbeat thread to end"
+    for thread in heartbeat_threads:
+        thread.join(timeout=3)
+        assert not thread.is_alive()
+    assert len(engine.sent) == 1  # nothing sent after the run ended
