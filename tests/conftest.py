@@ -25,8 +25,7 @@ os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
 os.environ.pop("INGEST_STORE", None)
 os.environ.pop("PREFECT_API_URL", None)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = REPO_ROOT / "samples" / "corpus"
+from tests.support.paths import REPO_ROOT, SAMPLES  # noqa: E402,F401  (after the env is set)
 
 
 @pytest.fixture(scope="session")

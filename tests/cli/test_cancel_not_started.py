@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 
 async def _create_run(state_type: str) -> UUID:

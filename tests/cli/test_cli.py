@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 EXPORT_KEYS = {
     "id",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
 from tests.support.fresh_user import run_ingest, user_env
+from tests.support.paths import SAMPLES
 
 
 @pytest.mark.slow

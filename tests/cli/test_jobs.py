@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import REPO_ROOT, SAMPLES
+from tests.support.paths import REPO_ROOT, SAMPLES
 
 RUN_ID = "0b0e2a46-6f39-4d7c-9a55-3c1a1c3b7d11"
 

@@ -18,8 +18,8 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
 
-from tests.conftest import SAMPLES
 from tests.support.fresh_user import run_ingest, user_env
+from tests.support.paths import SAMPLES
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ingest.store import open_store
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,7 @@ from cli.progress import (
     terminal_progress,
 )
 from ingest.progress import ProgressReporter
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 from tests.support.progress import FakeClock
 
 
@@ -187,7 +187,7 @@ def _cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
 
 
 def _ingest_fs(tmp_path: Path, name: str) -> list[str]:
-    from tests.conftest import SAMPLES
+    from tests.support.paths import SAMPLES
 
     command = "from cli import main; main()"
     store = tmp_path / f"{name}.db"

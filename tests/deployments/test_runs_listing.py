@@ -19,7 +19,7 @@ import pytest
 
 from deployments.run_query import RunQuery, parse_since
 from ingest.errors import ConfigurationError
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 
 async def _make_runs(deployment: str) -> dict[str, Any]:

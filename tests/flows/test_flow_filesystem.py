@@ -74,7 +74,7 @@ class CountingBatches:
 def test_sample_corpus_then_unchanged_then_one_edit_delete_add(
     prefect_api: str, isolated_results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import SAMPLES
+    from tests.support.paths import SAMPLES
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLES, corpus, symlinks=True)

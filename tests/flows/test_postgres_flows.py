@@ -18,8 +18,8 @@ from sqlalchemy import make_url
 
 from ingest.models import Outcome
 from ingest.store import open_store
-from tests.conftest import REPO_ROOT, SAMPLES
 from tests.flows.test_flow_filesystem import write_files
+from tests.support.paths import REPO_ROOT, SAMPLES
 from tests.support.postgres import fresh_postgres_url, server_url
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]

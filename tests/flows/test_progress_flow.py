@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
 from tests.flows.test_flow_filesystem import run_flow
 from tests.flows.test_progress_prefect import _artifacts
+from tests.support.paths import SAMPLES
 
 pytestmark = pytest.mark.prefect
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from flows.adapters._prefect_compat import saved_block_id
-from tests.conftest import REPO_ROOT
 from tests.flows.test_flow_filesystem import CountingBatches, run_flow, write_files
+from tests.support.paths import REPO_ROOT
 
 BATCHES = 5
 

@@ -221,7 +221,7 @@ def _flow_state(folder: Path, store: Path, **options: Any) -> Any:
 def test_sample_corpus_through_the_flow_skips_two_and_rejects_six(
     prefect_api: str, isolated_results: Path, tmp_path: Path
 ) -> None:
-    from tests.conftest import SAMPLES
+    from tests.support.paths import SAMPLES
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLES, corpus, symlinks=True)

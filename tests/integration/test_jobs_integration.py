@@ -18,8 +18,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.conftest import REPO_ROOT, SAMPLES
 from tests.integration.harness import Stack, start_worker
+from tests.support.paths import REPO_ROOT, SAMPLES
 
 pytestmark = pytest.mark.integration
 

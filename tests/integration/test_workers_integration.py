@@ -14,8 +14,8 @@ from uuid import UUID
 
 import pytest
 
-from tests.conftest import REPO_ROOT
 from tests.integration.harness import Stack, start_named_worker
+from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
 from tests.support.cli import INGEST
+from tests.support.paths import REPO_ROOT
 
 
 def user_env(root: Path, **extra: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from ingest.pipeline import BatchConfig, BatchContext, run_batch
 from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.validators import ValidationPolicy
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import time
 
 import psutil
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 _PARENT = """
 import multiprocessing, time

@@ -18,8 +18,8 @@ from ingest.sources.filesystem import FilesystemSource, FilesystemSourceConfig
 from ingest.store import open_store
 from ingest.store.sql import SqlStore
 from ingest.validators import ValidationPolicy
-from tests.conftest import SAMPLES
 from tests.support import skipping
+from tests.support.paths import SAMPLES
 from tests.support.repository import typical_repository
 
 MAX_FILE_SIZE = 64 * 1024

@@ -402,7 +402,7 @@ def test_the_domain_module_does_not_import_prefect() -> None:
     import subprocess
     import sys
 
-    from tests.conftest import REPO_ROOT
+    from tests.support.paths import REPO_ROOT
 
     code = "import sys, ingest.progress; sys.exit('prefect' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False).returncode == 0
