@@ -11,7 +11,8 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .errors import ProcessingError
@@ -49,12 +50,31 @@ def _chunk_id(document: Any, location: str, text: str) -> str:
 def location_key(location: dict[str, Any]) -> str:
     """A fixed-format string of a chunk's location (`key=value` by key, list items
     joined), the part of its id that says where it is."""
-    return "\x1e".join(
-        [
-            f"{key}={_SEP.join(map(str, value)) if isinstance(value, list | tuple) else value}"
-            for key, value in sorted(location.items())
-        ]
-    )
+    values, template = _key_layout(tuple(location))
+    found = values(location)
+    if not _PLAIN_VALUES.issuperset(map(type, found)):
+        found = tuple(_flat(value) for value in found)
+    return template.format(*found)
+
+
+# Formatted as they are; any other value (a heading path) goes through `_flat`.
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=64)
+def _key_layout(keys: tuple[str, ...]) -> tuple[Callable[[dict[str, Any]], tuple[Any, ...]], str]:
+    """How to read a location with these keys: its values in key order, and the
+    `key={}` template they fill. A chunk list adds many locations with the same keys."""
+    ordered = sorted(keys)
+    escaped = [key.replace("{", "{{").replace("}", "}}") for key in ordered]
+    template = "\x1e".join(f"{key}={{}}" for key in escaped)
+    if len(ordered) >= 2:
+        return itemgetter(*ordered), template  # a tuple, in C
+    return (lambda location: tuple(location[key] for key in ordered)), template
+
+
+def _flat(value: Any) -> Any:
+    return _SEP.join(map(str, value)) if isinstance(value, list | tuple) else value
 
 
 def normalize_newlines(text: str) -> str:
@@ -85,7 +105,8 @@ class LineIndex:
         return index
 
     def _index_lines(self, lines: Sequence[str], first_line: int) -> None:
-        self.starts = list(accumulate([len(line) + 1 for line in lines], initial=0))
+        # starts[i] = the lengths of the lines before i, plus one newline after each.
+        self.starts: list[int] = list(map(add, accumulate(map(len, lines), initial=0), count()))
         self._first = first_line - 1
 
     def line_of(self, offset: int) -> int:
@@ -248,22 +269,38 @@ def line_windows(
     """Windows of whole lines up to the target size, broken preferably at blank
     lines, as `(text, start_line, end_line)`; a line over the maximum is split."""
     text = "\n".join(lines)
-    index = LineIndex(text, first_line)
-    limits = _Limits.of(policy)
+    index = LineIndex.of_lines(lines, first_line)
+    return source_line_windows(text, index, 0, len(text), size_limits(policy))
 
-    def units() -> Iterator[Span]:
-        for start, end in _paragraphs(text, 0, len(text)):
-            if limits.within_target(text, start, end):
-                yield start, end
-                continue
-            for line in _lines(text, start, end):
-                yield from _refine(text, line, _SENTENCE_LEVEL, limits)
 
+def source_line_windows(
+    text: str, index: LineIndex, start: int, end: int, limits: _Limits
+) -> list[tuple[str, int, int]]:
+    """`line_windows` of the lines in `text[start:end]`, for a caller that holds the
+    whole text and its line index: `start` is where a line starts, `end` where one
+    ends; line numbers are the index's."""
     windows = []
-    for start, end in _pack(text, units(), limits):
-        start_line, end_line = index.lines_of(start, end)
-        windows.append((text[start:end], start_line, end_line))
+    for first, last in _pack(text, _line_units(text, start, end, limits), limits):
+        start_line, end_line = index.lines_of(first, last)
+        windows.append((text[first:last], start_line, end_line))
     return windows
+
+
+def _line_units(text: str, start: int, end: int, limits: _Limits) -> Iterator[Span]:
+    """Paragraphs within the target; the lines of a larger one, each refined at
+    sentences, words and hard cuts when over the maximum."""
+    for paragraph in _paragraphs(text, start, end):
+        if limits.within_target(text, *paragraph):
+            yield paragraph
+            continue
+        # A paragraph starts where a line starts, where `^` matches in the whole text:
+        # its lines are found without a slice or a nested generator (most code is here).
+        for match in _LINE.finditer(text, *paragraph):
+            line = match.span()
+            if limits.fits(text, *line):
+                yield line
+            else:
+                yield from _refine(text, line, _SENTENCE_LEVEL, limits)
 
 
 class ChunkList:
@@ -387,10 +424,29 @@ def _hard_split(text: str, start: int, end: int, limits: _Limits) -> list[Span]:
 
 def _pack(text: str, units: Iterable[Span], limits: _Limits) -> list[Span]:
     """Merge consecutive units while the merged extent stays within the target."""
+    if limits.counter is None:
+        return _pack_chars(units, limits.target_chars)
     packed: list[Span] = []
     for start, end in units:
         if packed and limits.within_target(text, packed[-1][0], end):
             packed[-1] = (packed[-1][0], end)
         else:
             packed.append((start, end))
+    return packed
+
+
+def _pack_chars(units: Iterable[Span], target: int) -> list[Span]:
+    """`_pack` when only characters count: the same merges, no call per unit."""
+    packed: list[Span] = []
+    first: int | None = None  # the window being filled: first..last
+    last = 0
+    for start, end in units:
+        if first is not None and end - first <= target:
+            last = end
+            continue
+        if first is not None:
+            packed.append((first, last))
+        first, last = start, end
+    if first is not None:
+        packed.append((first, last))
     return packed

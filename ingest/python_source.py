@@ -33,8 +33,19 @@ def imported_modules(tree: ast.Module) -> list[str]:
                     found[alias.name] = None
             elif isinstance(node, ast.ImportFrom):
                 found["." * node.level + (node.module or "")] = None
-            for field in node._fields:
-                if field in _STATEMENT_FIELDS:
-                    following.extend(getattr(node, field))
+            for field in _statement_fields(node):
+                following.extend(getattr(node, field))
         level = following
     return list(found)
+
+
+def _statement_fields(node: ast.AST) -> tuple[str, ...]:
+    # Most statements (assignments, expressions, returns) have none: no loop at all.
+    kind = type(node)
+    fields = _FIELDS_OF.get(kind)
+    if fields is None:
+        fields = _FIELDS_OF[kind] = tuple(f for f in node._fields if f in _STATEMENT_FIELDS)
+    return fields
+
+
+_FIELDS_OF: dict[type, tuple[str, ...]] = {}
