@@ -1,22 +1,24 @@
-"""Format-neutral chunking: stable chunk ids, splitting text at paragraph, line,
-sentence and word boundaries within character (and optionally token) limits, line
-windows, overlap prefixes, token counters, and offset-to-line arithmetic."""
+"""Format-neutral chunking: splitting text at paragraph, line, sentence and word
+boundaries within character (and optionally token) limits, line windows, overlap
+prefixes, token counters, and offset-to-line arithmetic. Chunk ids and the chunk list
+live in `chunk_ids` (imported from here too)."""
 
 from __future__ import annotations
 
 import bisect
 import functools
-import hashlib
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, count
-from operator import add, itemgetter
+from operator import add
 from typing import TYPE_CHECKING, Any
 
+from .chunk_ids import ChunkList as ChunkList
+from .chunk_ids import chunk_id as chunk_id
+from .chunk_ids import location_key as location_key
 from .errors import ProcessingError
-from .models import Chunk
 
 if TYPE_CHECKING:  # processors import this module; keep the import one-way at runtime
     from .processors.base import ChunkPolicy
@@ -29,52 +31,6 @@ _WORD = re.compile(r"\S+")
 # A line is blank when str.isspace() holds for all of it; re's \s is the same set.
 _LINE = re.compile(r"^.*\S", re.MULTILINE)
 _PARAGRAPH = re.compile(r"^.*\S(?:\n.*\S)*", re.MULTILINE)
-_SEP = "\x1f"
-
-
-def chunk_id(uri: str, location: str, text: str) -> str:
-    """Stable id: the same text at the same place of the same document gives the same id."""
-    return _chunk_id(_document_hasher(uri), location, text)
-
-
-def _document_hasher(uri: str) -> Any:
-    return hashlib.sha256(f"{uri}\0".encode("utf-8", "surrogatepass"))
-
-
-def _chunk_id(document: Any, location: str, text: str) -> str:
-    digest = document.copy()
-    digest.update(f"{location}\0{text}".encode("utf-8", "surrogatepass"))
-    return str(digest.hexdigest()[:32])
-
-
-def location_key(location: dict[str, Any]) -> str:
-    """A fixed-format string of a chunk's location (`key=value` by key, list items
-    joined), the part of its id that says where it is."""
-    values, template = _key_layout(tuple(location))
-    found = values(location)
-    if not _PLAIN_VALUES.issuperset(map(type, found)):
-        found = tuple(_flat(value) for value in found)
-    return template.format(*found)
-
-
-# Formatted as they are; any other value (a heading path) goes through `_flat`.
-_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
-
-
-@functools.lru_cache(maxsize=64)
-def _key_layout(keys: tuple[str, ...]) -> tuple[Callable[[dict[str, Any]], tuple[Any, ...]], str]:
-    """How to read a location with these keys: its values in key order, and the
-    `key={}` template they fill. A chunk list adds many locations with the same keys."""
-    ordered = sorted(keys)
-    escaped = [key.replace("{", "{{").replace("}", "}}") for key in ordered]
-    template = "\x1e".join(f"{key}={{}}" for key in escaped)
-    if len(ordered) >= 2:
-        return itemgetter(*ordered), template  # a tuple, in C
-    return (lambda location: tuple(location[key] for key in ordered)), template
-
-
-def _flat(value: Any) -> Any:
-    return _SEP.join(map(str, value)) if isinstance(value, list | tuple) else value
 
 
 def normalize_newlines(text: str) -> str:
@@ -279,11 +235,76 @@ def source_line_windows(
     """`line_windows` of the lines in `text[start:end]`, for a caller that holds the
     whole text and its line index: `start` is where a line starts, `end` where one
     ends; line numbers are the index's."""
+    if limits.counter is None:
+        spans = _char_line_windows(text, index.starts, start, end, limits)
+    else:
+        spans = _pack(text, _line_units(text, start, end, limits), limits)
     windows = []
-    for first, last in _pack(text, _line_units(text, start, end, limits), limits):
+    for first, last in spans:
         start_line, end_line = index.lines_of(first, last)
         windows.append((text[first:last], start_line, end_line))
     return windows
+
+
+def _char_line_windows(
+    text: str, starts: list[int], start: int, end: int, limits: _Limits
+) -> list[Span]:
+    """`_pack` of `_line_units` when only characters count, the same spans: the lines of a
+    paragraph over the target join a window by bisecting where lines start, not one by
+    one (most of a large function is such lines)."""
+    windows = _CharWindows(limits.target_chars)
+    for paragraph in _paragraphs(text, start, end):
+        if paragraph[1] - paragraph[0] <= limits.target_chars:
+            windows.add(*paragraph)
+            continue
+        line = bisect.bisect_right(starts, paragraph[0]) - 1  # it starts where a line does
+        last_line = bisect.bisect_right(starts, paragraph[1] - 1) - 1
+        while line <= last_line:
+            if windows.first is not None:  # the lines up to `reach` end within the target
+                limit = windows.first + windows.target
+                reach = bisect.bisect_right(starts, limit, line, last_line + 1) - 1
+                if reach >= line and _line_end(text, starts, reach, paragraph[1]) > limit:
+                    reach -= 1  # it starts within the target and ends past it
+                if reach >= line:
+                    windows.last = _line_end(text, starts, reach, paragraph[1])
+                    line = reach + 1
+                    continue
+            unit = starts[line], _line_end(text, starts, line, paragraph[1])
+            for part in _refine(text, unit, _SENTENCE_LEVEL, limits):
+                windows.add(*part)
+            line += 1
+    return windows.close()
+
+
+def _line_end(text: str, starts: list[int], line: int, stop: int) -> int:
+    """Where the last non-blank character of a non-blank line ends (`_LINE`'s end)."""
+    match = _LINE.match(text, starts[line], min(starts[line + 1] - 1, stop))
+    assert match is not None
+    return match.end()
+
+
+class _CharWindows:
+    """Units merged while the window from the first one stays within `target`
+    characters; `_pack` when only characters count."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.packed: list[Span] = []
+        self.first: int | None = None  # the open window: first..last
+        self.last = 0
+
+    def add(self, start: int, end: int) -> None:
+        if self.first is not None and end - self.first <= self.target:
+            self.last = end
+            return
+        self.close()
+        self.first, self.last = start, end
+
+    def close(self) -> list[Span]:
+        if self.first is not None:
+            self.packed.append((self.first, self.last))
+            self.first = None
+        return self.packed
 
 
 def _line_units(text: str, start: int, end: int, limits: _Limits) -> Iterator[Span]:
@@ -301,36 +322,6 @@ def _line_units(text: str, start: int, end: int, limits: _Limits) -> Iterator[Sp
                 yield line
             else:
                 yield from _refine(text, line, _SENTENCE_LEVEL, limits)
-
-
-class ChunkList:
-    """Collects the chunks of one document, numbering them and giving each its id."""
-
-    def __init__(self, uri: str, content_type: str) -> None:
-        self.uri = uri
-        self.content_type = content_type
-        self.chunks: list[Chunk] = []
-        self._seen: dict[str, int] = {}
-        self._document = _document_hasher(uri)
-
-    def add(self, text: str, extra: dict[str, Any] | None = None, **location: Any) -> None:
-        """Add a chunk; `location` (lines, heading path, symbol...) goes into its id,
-        `extra` metadata does not."""
-        if is_blank(text):
-            return
-        where = location_key(location)
-        id_ = _chunk_id(self._document, where, text)
-        repeat = self._seen.get(id_, 0) + 1
-        self._seen[id_] = repeat
-        if repeat > 1:  # the same text again at the same place (one long line): number it
-            id_ = _chunk_id(self._document, f"{where}#{repeat}", text)
-        metadata: dict[str, Any] = {
-            "chunk_id": id_,
-            "content_type": self.content_type,
-            **location,
-            **(extra or {}),
-        }
-        self.chunks.append(Chunk(seq=len(self.chunks), text=text, metadata=metadata))
 
 
 def _trim(text: str, start: int, end: int) -> Span:
@@ -425,28 +416,14 @@ def _hard_split(text: str, start: int, end: int, limits: _Limits) -> list[Span]:
 def _pack(text: str, units: Iterable[Span], limits: _Limits) -> list[Span]:
     """Merge consecutive units while the merged extent stays within the target."""
     if limits.counter is None:
-        return _pack_chars(units, limits.target_chars)
+        windows = _CharWindows(limits.target_chars)
+        for start, end in units:
+            windows.add(start, end)
+        return windows.close()
     packed: list[Span] = []
     for start, end in units:
         if packed and limits.within_target(text, packed[-1][0], end):
             packed[-1] = (packed[-1][0], end)
         else:
             packed.append((start, end))
-    return packed
-
-
-def _pack_chars(units: Iterable[Span], target: int) -> list[Span]:
-    """`_pack` when only characters count: the same merges, no call per unit."""
-    packed: list[Span] = []
-    first: int | None = None  # the window being filled: first..last
-    last = 0
-    for start, end in units:
-        if first is not None and end - first <= target:
-            last = end
-            continue
-        if first is not None:
-            packed.append((first, last))
-        first, last = start, end
-    if first is not None:
-        packed.append((first, last))
     return packed

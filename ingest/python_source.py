@@ -33,19 +33,18 @@ def imported_modules(tree: ast.Module) -> list[str]:
                     found[alias.name] = None
             elif isinstance(node, ast.ImportFrom):
                 found["." * node.level + (node.module or "")] = None
-            for field in _statement_fields(node):
+            # Most statements (assignments, expressions, returns) have none: no loop.
+            fields = _FIELDS_OF.get(type(node))
+            if fields is None:
+                fields = _FIELDS_OF[type(node)] = _statement_fields(node)
+            for field in fields:
                 following.extend(getattr(node, field))
         level = following
     return list(found)
 
 
 def _statement_fields(node: ast.AST) -> tuple[str, ...]:
-    # Most statements (assignments, expressions, returns) have none: no loop at all.
-    kind = type(node)
-    fields = _FIELDS_OF.get(kind)
-    if fields is None:
-        fields = _FIELDS_OF[kind] = tuple(f for f in node._fields if f in _STATEMENT_FIELDS)
-    return fields
+    return tuple(field for field in node._fields if field in _STATEMENT_FIELDS)
 
 
-_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+_FIELDS_OF: dict[type, tuple[str, ...]] = {}  # by node type, filled as types are met
