@@ -34,12 +34,14 @@ def location_key(location: dict[str, Any]) -> str:
     joined), the part of its id that says where it is."""
     values, template = _key_layout(tuple(location))
     found = values(location)
-    if not _PLAIN_VALUES.issuperset(map(type, found)):
-        found = tuple(_flat(value) for value in found)
-    return template.format(*found)
+    if _PLAIN_VALUES.issuperset(map(type, found)):
+        return template.format(*found)
+    return template.format(
+        *[_SEP.join(map(str, v)) if isinstance(v, list | tuple) else v for v in found]
+    )
 
 
-# Formatted as they are; any other value (a heading path) goes through `_flat`.
+# Values formatted as they are, with no check each (a heading path, a list, is joined).
 _PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
 
 
@@ -53,10 +55,6 @@ def _key_layout(keys: tuple[str, ...]) -> tuple[Callable[[dict[str, Any]], tuple
     if len(ordered) >= 2:
         return itemgetter(*ordered), template  # a tuple, in C
     return (lambda location: tuple(location[key] for key in ordered)), template
-
-
-def _flat(value: Any) -> Any:
-    return _SEP.join(map(str, value)) if isinstance(value, list | tuple) else value
 
 
 class ChunkList:
