@@ -46,6 +46,13 @@ def is_blank(line: str) -> bool:
     return not line or line.isspace()
 
 
+def line_starts(lines: Sequence[str] | Sequence[bytes]) -> list[int]:
+    """Where each line of the lines joined by newlines starts, and one past the end."""
+    # starts[i] = the lengths of the lines before i, plus one newline after each; in C.
+    starts: list[int] = list(map(add, accumulate(map(len, lines), initial=0), count()))
+    return starts
+
+
 class LineIndex:
     """Maps character offsets of a text to 1-based line numbers, by bisecting the
     offsets where lines start (`starts`, one per line and one past the end)."""
@@ -62,7 +69,7 @@ class LineIndex:
 
     def _index_lines(self, lines: Sequence[str], first_line: int) -> None:
         # starts[i] = the lengths of the lines before i, plus one newline after each.
-        self.starts: list[int] = list(map(add, accumulate(map(len, lines), initial=0), count()))
+        self.starts = line_starts(lines)
         self._first = first_line - 1
 
     def line_of(self, offset: int) -> int:
@@ -171,8 +178,17 @@ def pack_spans(text: str, spans: Iterable[Span], policy: ChunkPolicy) -> list[tu
     blocks...) up to the target size, splitting a span over the maximum like
     `split_text` does; returns `(piece, start_offset)`."""
     limits = _Limits.of(policy)
-    units = (unit for span in spans for unit in _refine(text, span, 0, limits))
-    return [(text[start:end], start) for start, end in _pack(text, units, limits)]
+    packed = _pack(text, _units(text, spans, limits), limits)
+    return [(text[start:end], start) for start, end in packed]
+
+
+def _units(text: str, spans: Iterable[Span], limits: _Limits) -> Iterator[Span]:
+    """The spans, each refined at paragraphs, lines... when over the maximum."""
+    for span in spans:
+        if limits.fits(text, *span):  # the common case, without a nested generator
+            yield span
+        else:
+            yield from _refine(text, span, 0, limits)
 
 
 def with_overlap(
