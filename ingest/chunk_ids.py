@@ -7,9 +7,12 @@ import functools
 import hashlib
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Chunk
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 _SEP = "\x1f"
 
@@ -19,14 +22,14 @@ def chunk_id(uri: str, location: str, text: str) -> str:
     return _chunk_id(_document_hasher(uri), location, text)
 
 
-def _document_hasher(uri: str) -> Any:
+def _document_hasher(uri: str) -> _Hash:
     return hashlib.sha256(f"{uri}\0".encode("utf-8", "surrogatepass"))
 
 
-def _chunk_id(document: Any, location: str, text: str) -> str:
+def _chunk_id(document: _Hash, location: str, text: str) -> str:
     digest = document.copy()
     digest.update(f"{location}\0{text}".encode("utf-8", "surrogatepass"))
-    return str(digest.hexdigest()[:32])
+    return digest.hexdigest()[:32]
 
 
 def location_key(location: dict[str, Any]) -> str:

@@ -28,19 +28,25 @@ def imported_modules(tree: ast.Module) -> list[str]:
     while level:
         following: list[ast.AST] = []
         for node in level:
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    found[alias.name] = None
-            elif isinstance(node, ast.ImportFrom):
-                found["." * node.level + (node.module or "")] = None
+            kind = type(node)  # the parser makes no subclasses: compared, not isinstance
+            if kind is ast.Import or kind is ast.ImportFrom:
+                _add_imported(found, node)
             # Most statements (assignments, expressions, returns) have none: no loop.
-            fields = _FIELDS_OF.get(type(node))
+            fields = _FIELDS_OF.get(kind)
             if fields is None:
-                fields = _FIELDS_OF[type(node)] = _statement_fields(node)
+                fields = _FIELDS_OF[kind] = _statement_fields(node)
             for field in fields:
                 following.extend(getattr(node, field))
         level = following
     return list(found)
+
+
+def _add_imported(found: dict[str, None], node: ast.AST) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            found[alias.name] = None
+    elif isinstance(node, ast.ImportFrom):
+        found["." * node.level + (node.module or "")] = None
 
 
 def _statement_fields(node: ast.AST) -> tuple[str, ...]:

@@ -95,20 +95,19 @@ class SymbolChunker:
             if self.header_docstrings and pieces and not pieces[0].is_symbol:
                 pieces[0] = pieces[0]._replace(docstring=symbol.docstring)
             return pieces
-        return self._piece(start, end, symbol.name, symbol.kind, symbol.docstring, True)
+        return self._sized(start, end, symbol.name, symbol.kind, symbol.docstring, True)
 
-    def _piece(
-        self,
-        start: int,
-        end: int,
-        name: str,
-        kind: str,
-        docstring: str | None = None,
-        is_symbol: bool = False,
-    ) -> list[_Piece]:
+    def _piece(self, start: int, end: int, name: str, kind: str) -> list[_Piece]:
+        """Code between definitions, trimmed of blank lines."""
         start, end = self._trim(start, end)
         if start > end:
             return []
+        return self._sized(start, end, name, kind, None, False)
+
+    def _sized(
+        self, start: int, end: int, name: str, kind: str, docstring: str | None, is_symbol: bool
+    ) -> list[_Piece]:
+        """Trimmed lines `start`..`end`: one piece when they fit, else their line windows."""
         if self._fits(start, end):
             return [_Piece(start, end, name, kind, docstring, is_symbol)]
         span = self._offsets[start - 1], self._offsets[end] - 1
