@@ -1,21 +1,24 @@
-"""Format-neutral chunking: stable chunk ids, splitting text at paragraph, line,
-sentence and word boundaries within character (and optionally token) limits, line
-windows, overlap prefixes, token counters, and offset-to-line arithmetic."""
+"""Format-neutral chunking: splitting text at paragraph, line, sentence and word
+boundaries within character (and optionally token) limits, line windows, overlap
+prefixes, token counters, and offset-to-line arithmetic. Chunk ids and the chunk list
+live in `chunk_ids` (imported from here too)."""
 
 from __future__ import annotations
 
 import bisect
 import functools
-import hashlib
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 from typing import TYPE_CHECKING, Any
 
+from .chunk_ids import ChunkList as ChunkList
+from .chunk_ids import chunk_id as chunk_id
+from .chunk_ids import location_key as location_key
 from .errors import ProcessingError
-from .models import Chunk
 
 if TYPE_CHECKING:  # processors import this module; keep the import one-way at runtime
     from .processors.base import ChunkPolicy
@@ -28,33 +31,6 @@ _WORD = re.compile(r"\S+")
 # A line is blank when str.isspace() holds for all of it; re's \s is the same set.
 _LINE = re.compile(r"^.*\S", re.MULTILINE)
 _PARAGRAPH = re.compile(r"^.*\S(?:\n.*\S)*", re.MULTILINE)
-_SEP = "\x1f"
-
-
-def chunk_id(uri: str, location: str, text: str) -> str:
-    """Stable id: the same text at the same place of the same document gives the same id."""
-    return _chunk_id(_document_hasher(uri), location, text)
-
-
-def _document_hasher(uri: str) -> Any:
-    return hashlib.sha256(f"{uri}\0".encode("utf-8", "surrogatepass"))
-
-
-def _chunk_id(document: Any, location: str, text: str) -> str:
-    digest = document.copy()
-    digest.update(f"{location}\0{text}".encode("utf-8", "surrogatepass"))
-    return str(digest.hexdigest()[:32])
-
-
-def location_key(location: dict[str, Any]) -> str:
-    """A fixed-format string of a chunk's location (`key=value` by key, list items
-    joined), the part of its id that says where it is."""
-    return "\x1e".join(
-        [
-            f"{key}={_SEP.join(map(str, value)) if isinstance(value, list | tuple) else value}"
-            for key, value in sorted(location.items())
-        ]
-    )
 
 
 def normalize_newlines(text: str) -> str:
@@ -68,6 +44,13 @@ def clean_lines(text: str) -> str:
 
 def is_blank(line: str) -> bool:
     return not line or line.isspace()
+
+
+def line_starts(lines: Sequence[str] | Sequence[bytes]) -> list[int]:
+    """Where each line of the lines joined by newlines starts, and one past the end."""
+    # starts[i] = the lengths of the lines before i, plus one newline after each; in C.
+    starts: list[int] = list(map(add, accumulate(map(len, lines), initial=0), count()))
+    return starts
 
 
 class LineIndex:
@@ -85,7 +68,8 @@ class LineIndex:
         return index
 
     def _index_lines(self, lines: Sequence[str], first_line: int) -> None:
-        self.starts = list(accumulate([len(line) + 1 for line in lines], initial=0))
+        # starts[i] = the lengths of the lines before i, plus one newline after each.
+        self.starts = line_starts(lines)
         self._first = first_line - 1
 
     def line_of(self, offset: int) -> int:
@@ -194,8 +178,17 @@ def pack_spans(text: str, spans: Iterable[Span], policy: ChunkPolicy) -> list[tu
     blocks...) up to the target size, splitting a span over the maximum like
     `split_text` does; returns `(piece, start_offset)`."""
     limits = _Limits.of(policy)
-    units = (unit for span in spans for unit in _refine(text, span, 0, limits))
-    return [(text[start:end], start) for start, end in _pack(text, units, limits)]
+    packed = _pack(text, _units(text, spans, limits), limits)
+    return [(text[start:end], start) for start, end in packed]
+
+
+def _units(text: str, spans: Iterable[Span], limits: _Limits) -> Iterator[Span]:
+    """The spans, each refined at paragraphs, lines... when over the maximum."""
+    for span in spans:
+        if limits.fits(text, *span):  # the common case, without a nested generator
+            yield span
+        else:
+            yield from _refine(text, span, 0, limits)
 
 
 def with_overlap(
@@ -248,52 +241,103 @@ def line_windows(
     """Windows of whole lines up to the target size, broken preferably at blank
     lines, as `(text, start_line, end_line)`; a line over the maximum is split."""
     text = "\n".join(lines)
-    index = LineIndex(text, first_line)
-    limits = _Limits.of(policy)
+    index = LineIndex.of_lines(lines, first_line)
+    return source_line_windows(text, index, 0, len(text), size_limits(policy))
 
-    def units() -> Iterator[Span]:
-        for start, end in _paragraphs(text, 0, len(text)):
-            if limits.within_target(text, start, end):
-                yield start, end
-                continue
-            for line in _lines(text, start, end):
-                yield from _refine(text, line, _SENTENCE_LEVEL, limits)
 
+def source_line_windows(
+    text: str, index: LineIndex, start: int, end: int, limits: _Limits
+) -> list[tuple[str, int, int]]:
+    """`line_windows` of the lines in `text[start:end]`, for a caller that holds the
+    whole text and its line index: `start` is where a line starts, `end` where one
+    ends; line numbers are the index's."""
+    if limits.counter is None:
+        spans = _char_line_windows(text, index.starts, start, end, limits)
+    else:
+        spans = _pack(text, _line_units(text, start, end, limits), limits)
     windows = []
-    for start, end in _pack(text, units(), limits):
-        start_line, end_line = index.lines_of(start, end)
-        windows.append((text[start:end], start_line, end_line))
+    for first, last in spans:
+        start_line, end_line = index.lines_of(first, last)
+        windows.append((text[first:last], start_line, end_line))
     return windows
 
 
-class ChunkList:
-    """Collects the chunks of one document, numbering them and giving each its id."""
+def _char_line_windows(
+    text: str, starts: list[int], start: int, end: int, limits: _Limits
+) -> list[Span]:
+    """`_pack` of `_line_units` when only characters count, the same spans: the lines of a
+    paragraph over the target join a window by bisecting where lines start, not one by
+    one (most of a large function is such lines)."""
+    windows = _CharWindows(limits.target_chars)
+    for paragraph in _paragraphs(text, start, end):
+        if paragraph[1] - paragraph[0] <= limits.target_chars:
+            windows.add(*paragraph)
+            continue
+        line = bisect.bisect_right(starts, paragraph[0]) - 1  # it starts where a line does
+        last_line = bisect.bisect_right(starts, paragraph[1] - 1) - 1
+        while line <= last_line:
+            if windows.first is not None:  # the lines up to `reach` end within the target
+                limit = windows.first + windows.target
+                reach = bisect.bisect_right(starts, limit, line, last_line + 1) - 1
+                if reach >= line and _line_end(text, starts, reach, paragraph[1]) > limit:
+                    reach -= 1  # it starts within the target and ends past it
+                if reach >= line:
+                    windows.last = _line_end(text, starts, reach, paragraph[1])
+                    line = reach + 1
+                    continue
+            unit = starts[line], _line_end(text, starts, line, paragraph[1])
+            for part in _refine(text, unit, _SENTENCE_LEVEL, limits):
+                windows.add(*part)
+            line += 1
+    return windows.close()
 
-    def __init__(self, uri: str, content_type: str) -> None:
-        self.uri = uri
-        self.content_type = content_type
-        self.chunks: list[Chunk] = []
-        self._seen: dict[str, int] = {}
-        self._document = _document_hasher(uri)
 
-    def add(self, text: str, extra: dict[str, Any] | None = None, **location: Any) -> None:
-        """Add a chunk; `location` (lines, heading path, symbol...) goes into its id,
-        `extra` metadata does not."""
-        if is_blank(text):
+def _line_end(text: str, starts: list[int], line: int, stop: int) -> int:
+    """Where the last non-blank character of a non-blank line ends (`_LINE`'s end)."""
+    match = _LINE.match(text, starts[line], min(starts[line + 1] - 1, stop))
+    assert match is not None
+    return match.end()
+
+
+class _CharWindows:
+    """Units merged while the window from the first one stays within `target`
+    characters; `_pack` when only characters count."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.packed: list[Span] = []
+        self.first: int | None = None  # the open window: first..last
+        self.last = 0
+
+    def add(self, start: int, end: int) -> None:
+        if self.first is not None and end - self.first <= self.target:
+            self.last = end
             return
-        where = location_key(location)
-        id_ = _chunk_id(self._document, where, text)
-        repeat = self._seen.get(id_, 0) + 1
-        self._seen[id_] = repeat
-        if repeat > 1:  # the same text again at the same place (one long line): number it
-            id_ = _chunk_id(self._document, f"{where}#{repeat}", text)
-        metadata: dict[str, Any] = {
-            "chunk_id": id_,
-            "content_type": self.content_type,
-            **location,
-            **(extra or {}),
-        }
-        self.chunks.append(Chunk(seq=len(self.chunks), text=text, metadata=metadata))
+        self.close()
+        self.first, self.last = start, end
+
+    def close(self) -> list[Span]:
+        if self.first is not None:
+            self.packed.append((self.first, self.last))
+            self.first = None
+        return self.packed
+
+
+def _line_units(text: str, start: int, end: int, limits: _Limits) -> Iterator[Span]:
+    """Paragraphs within the target; the lines of a larger one, each refined at
+    sentences, words and hard cuts when over the maximum."""
+    for paragraph in _paragraphs(text, start, end):
+        if limits.within_target(text, *paragraph):
+            yield paragraph
+            continue
+        # A paragraph starts where a line starts, where `^` matches in the whole text:
+        # its lines are found without a slice or a nested generator (most code is here).
+        for match in _LINE.finditer(text, *paragraph):
+            line = match.span()
+            if limits.fits(text, *line):
+                yield line
+            else:
+                yield from _refine(text, line, _SENTENCE_LEVEL, limits)
 
 
 def _trim(text: str, start: int, end: int) -> Span:
@@ -387,6 +431,11 @@ def _hard_split(text: str, start: int, end: int, limits: _Limits) -> list[Span]:
 
 def _pack(text: str, units: Iterable[Span], limits: _Limits) -> list[Span]:
     """Merge consecutive units while the merged extent stays within the target."""
+    if limits.counter is None:
+        windows = _CharWindows(limits.target_chars)
+        for start, end in units:
+            windows.add(start, end)
+        return windows.close()
     packed: list[Span] = []
     for start, end in units:
         if packed and limits.within_target(text, packed[-1][0], end):

@@ -28,13 +28,29 @@ def imported_modules(tree: ast.Module) -> list[str]:
     while level:
         following: list[ast.AST] = []
         for node in level:
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    found[alias.name] = None
-            elif isinstance(node, ast.ImportFrom):
-                found["." * node.level + (node.module or "")] = None
-            for field in node._fields:
-                if field in _STATEMENT_FIELDS:
-                    following.extend(getattr(node, field))
+            kind = type(node)  # the parser makes no subclasses: compared, not isinstance
+            if kind is ast.Import or kind is ast.ImportFrom:
+                _add_imported(found, node)
+            # Most statements (assignments, expressions, returns) have none: no loop.
+            fields = _FIELDS_OF.get(kind)
+            if fields is None:
+                fields = _FIELDS_OF[kind] = _statement_fields(node)
+            for field in fields:
+                following.extend(getattr(node, field))
         level = following
     return list(found)
+
+
+def _add_imported(found: dict[str, None], node: ast.AST) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            found[alias.name] = None
+    elif isinstance(node, ast.ImportFrom):
+        found["." * node.level + (node.module or "")] = None
+
+
+def _statement_fields(node: ast.AST) -> tuple[str, ...]:
+    return tuple(field for field in node._fields if field in _STATEMENT_FIELDS)
+
+
+_FIELDS_OF: dict[type, tuple[str, ...]] = {}  # by node type, filled as types are met

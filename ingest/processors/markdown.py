@@ -10,13 +10,20 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Any, ClassVar
 
 import pyromark
 import yaml
 
-from ..chunking import ChunkList, LineIndex, Span, normalize_newlines, pack_spans, size_limits
+from ..chunking import (
+    ChunkList,
+    LineIndex,
+    Span,
+    line_starts,
+    normalize_newlines,
+    pack_spans,
+    size_limits,
+)
 from ..content_types import MARKDOWN
 from ..front_matter import find_front_matter
 from ..models import FetchedContent, ProcessedDocument
@@ -130,13 +137,12 @@ def _outline(body: str, first_line: int) -> _Outline:
     byte offsets of line starts."""
     text: str | bytes = body
     if body.isascii():
-        lengths = [len(line) for line in body.split("\n")]
+        starts = line_starts(body.split("\n"))
     else:
         text = body.encode("utf-8", "surrogatepass")
-        lengths = [len(line) for line in text.split(b"\n")]
+        starts = line_starts(text.split(b"\n"))  # of bytes: UTF-8 offsets
         # Lone surrogates cannot cross into Rust; U+FFFD has the same UTF-8 length.
         body = _SURROGATE.sub("\ufffd", body)
-    starts = list(accumulate([n + 1 for n in lengths], initial=0))
 
     def line_of(offset: int) -> int:
         return first_line + bisect.bisect_right(starts, offset) - 1

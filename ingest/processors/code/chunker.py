@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
-from typing import Any
+from typing import Any, NamedTuple
 
-from ...chunking import ChunkList, line_windows, size_limits
+from ...chunking import ChunkList, LineIndex, line_windows, size_limits, source_line_windows
 from ..base import ChunkPolicy
 from .symbols import Symbol
 
 _SMALL_FRACTION = 4  # a piece under target_chars / 4 is merged with its neighbours
 
 
-@dataclasses.dataclass(frozen=True)
-class _Piece:
+class _Piece(NamedTuple):
     start: int
     end: int
     symbol: str
@@ -31,6 +28,7 @@ class SymbolChunker:
     def __init__(
         self,
         chunks: ChunkList,
+        source: str,
         lines: list[str],
         policy: ChunkPolicy,
         language: str | None,
@@ -48,8 +46,9 @@ class SymbolChunker:
         self.header_docstrings = header_docstrings
         self.target = min(policy.target_chars, policy.max_chars)
         self.limits = size_limits(policy)
-        self._source = "\n".join(lines)
-        self._offsets = list(itertools.accumulate([len(line) + 1 for line in lines], initial=0))
+        self._source = source  # "\n".join(lines)
+        self._index = LineIndex.of_lines(lines)
+        self._offsets = self._index.starts
 
     def add(self, symbols: list[Symbol], module: str) -> None:
         pieces = self._plan(symbols, 1, len(self.lines), module, "module")
@@ -94,25 +93,25 @@ class SymbolChunker:
         if symbol.children and not self._fits(start, end):
             pieces = self._plan(symbol.children, start, end, symbol.name, symbol.kind)
             if self.header_docstrings and pieces and not pieces[0].is_symbol:
-                pieces[0] = dataclasses.replace(pieces[0], docstring=symbol.docstring)
+                pieces[0] = pieces[0]._replace(docstring=symbol.docstring)
             return pieces
-        return self._piece(start, end, symbol.name, symbol.kind, symbol.docstring, True)
+        return self._sized(start, end, symbol.name, symbol.kind, symbol.docstring, True)
 
-    def _piece(
-        self,
-        start: int,
-        end: int,
-        name: str,
-        kind: str,
-        docstring: str | None = None,
-        is_symbol: bool = False,
-    ) -> list[_Piece]:
+    def _piece(self, start: int, end: int, name: str, kind: str) -> list[_Piece]:
+        """Code between definitions, trimmed of blank lines."""
         start, end = self._trim(start, end)
         if start > end:
             return []
+        return self._sized(start, end, name, kind, None, False)
+
+    def _sized(
+        self, start: int, end: int, name: str, kind: str, docstring: str | None, is_symbol: bool
+    ) -> list[_Piece]:
+        """Trimmed lines `start`..`end`: one piece when they fit, else their line windows."""
         if self._fits(start, end):
             return [_Piece(start, end, name, kind, docstring, is_symbol)]
-        windows = line_windows(self.lines[start - 1 : end], self.policy, start)
+        span = self._offsets[start - 1], self._offsets[end] - 1
+        windows = source_line_windows(self._source, self._index, *span, self.limits)
         return [_Piece(a, b, name, kind, docstring, is_symbol, text) for text, a, b in windows]
 
     def _small(self, piece: _Piece) -> bool:
@@ -144,19 +143,18 @@ class SymbolChunker:
 
     def _emit(self, group: list[_Piece]) -> None:
         first, last = group[0], group[-1]
-        text = (
-            first.text
-            if first.text is not None
-            else "\n".join(self.lines[first.start - 1 : last.end])
-        )
-        named = [p for p in group if p.is_symbol] or group
-        main = max(named, key=lambda p: self._size(p.start, p.end))
+        if first.text is not None:
+            text = first.text
+        else:
+            text = self._source[self._offsets[first.start - 1] : self._offsets[last.end] - 1]
+        main = first if len(group) == 1 else self._main(group)
         extra: dict[str, Any] = {"language": self.language} if self.language else {}
         if main.docstring:
             extra["docstring"] = main.docstring
-        members = list(dict.fromkeys(p.symbol for p in group if p.is_symbol))
-        if len(group) > 1 and members:
-            extra["symbols"] = members
+        if len(group) > 1:
+            members = list(dict.fromkeys(p.symbol for p in group if p.is_symbol))
+            if members:
+                extra["symbols"] = members
         self.chunks.add(
             text,
             extra,
@@ -165,6 +163,11 @@ class SymbolChunker:
             symbol=main.symbol,
             symbol_kind=main.kind,
         )
+
+    def _main(self, group: list[_Piece]) -> _Piece:
+        """The piece a merged chunk is named after: its largest definition."""
+        named = [p for p in group if p.is_symbol] or group
+        return max(named, key=lambda p: self._size(p.start, p.end))
 
 
 def add_line_windows(

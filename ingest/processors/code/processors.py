@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from typing import Any, ClassVar
 
 from ...chunking import ChunkList, normalize_newlines
@@ -14,7 +13,7 @@ from ..base import ChunkPolicy
 from ..languages import detect_language
 from .chunker import SymbolChunker, add_line_windows
 from .outline import outline
-from .python_symbols import first_docstring_line, parse_module, python_symbols
+from .python_symbols import docstring_line, parse_module, python_symbols
 from .rules.sql import sql_statements_outline
 from .symbols import Outline, Symbol, walk_symbols
 
@@ -46,7 +45,7 @@ class CodeProcessor:
             if found.warnings:
                 metadata["warnings"] = found.warnings
             chunker = SymbolChunker(
-                chunks, lines, policy, language, merge_symbols=language not in _SECTIONED
+                chunks, text, lines, policy, language, merge_symbols=language not in _SECTIONED
             )
             chunker.add(found.symbols, _stem(content))
         return _document(content, text, metadata, chunks)
@@ -88,11 +87,13 @@ def _python_document(content: FetchedContent, text: str, policy: ChunkPolicy) ->
         symbols = python_symbols(tree.body, lines, 0, "")
         metadata["imports"] = imported_modules(tree)
         metadata["symbols"] = _symbol_list(symbols)
-        docstring = first_docstring_line(ast.get_docstring(tree))
+        docstring = docstring_line(tree)
         if docstring:
             metadata["docstring"] = docstring
         # Python keeps every symbol in its own chunk: no merging.
-        chunker = SymbolChunker(chunks, lines, policy, None, merge=False, header_docstrings=False)
+        chunker = SymbolChunker(
+            chunks, text, lines, policy, None, merge=False, header_docstrings=False
+        )
         chunker.add(symbols, _stem(content))
     return _document(content, text, metadata, chunks)
 

@@ -8,6 +8,7 @@ from ...python_source import parse_python
 from .symbols import Symbol
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
 def parse_module(text: str) -> tuple[ast.Module | None, str]:
@@ -23,10 +24,9 @@ def _is_comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
-def _symbol_start(node: ast.stmt, floor: int, lines: list[str]) -> int:
+def _symbol_start(node: _Definition, floor: int, lines: list[str]) -> int:
     """First line of a definition: its decorators and the comment lines right above."""
-    decorators = node.decorator_list if isinstance(node, _DEFS) else []
-    start = min([node.lineno, *(d.lineno for d in decorators)])
+    start = min([node.lineno, *[d.lineno for d in node.decorator_list]])
     while start - 1 > floor and _is_comment(lines[start - 2]):
         start -= 1
     return start
@@ -44,19 +44,23 @@ def python_symbols(body: list[ast.stmt], lines: list[str], floor: int, prefix: s
             name = prefix + stmt.name
             if isinstance(stmt, ast.ClassDef):
                 members = python_symbols(stmt.body, lines, stmt.lineno, name + ".")
-                symbols.append(Symbol(name, "class", start, end, _docstring(stmt), members))
+                symbols.append(Symbol(name, "class", start, end, docstring_line(stmt), members))
             else:
                 kind = "method" if prefix else "function"
-                symbols.append(Symbol(name, kind, start, end, _docstring(stmt)))
+                symbols.append(Symbol(name, kind, start, end, docstring_line(stmt)))
         previous_end = stmt.end_lineno or stmt.lineno
     return symbols
 
 
-def _docstring(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str | None:
-    return first_docstring_line(ast.get_docstring(node))
-
-
-def first_docstring_line(docstring: str | None) -> str | None:
-    if not docstring:
+def docstring_line(node: _Definition | ast.Module) -> str | None:
+    """The first line of the node's docstring as `ast.get_docstring` cleans it: the
+    first line that is not blank, tabs expanded, stripped. Found without cleaning the
+    whole docstring (`inspect.cleandoc` costs more than the rest of a symbol): cleaning
+    only takes whitespace from where lines start, which stripping takes anyway."""
+    first = node.body[0] if node.body else None
+    if not isinstance(first, ast.Expr):
         return None
-    return docstring.strip().split("\n", 1)[0].strip() or None
+    value = first.value
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        return None
+    return value.value.expandtabs().strip().split("\n", 1)[0].strip() or None

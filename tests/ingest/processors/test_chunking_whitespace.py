@@ -3,6 +3,7 @@ paragraph and line splitters (regular expressions) agree with it."""
 
 from __future__ import annotations
 
+import random
 import sys
 
 from ingest.chunking import line_windows, split_text
@@ -24,3 +25,22 @@ def test_lines_keep_indentation_and_lose_trailing_space():
     assert windows[0][0].startswith("    line_0 = 0")
     assert all(not text[-1].isspace() for text, _, _ in windows)
     assert (windows[0][1], windows[-1][2]) == (5, 16)
+
+
+def test_line_windows_by_characters_match_the_unit_by_unit_packing():
+    # Characters alone take the fast path (lines joined by bisecting line starts); a
+    # character tokenizer with bounds that never bind takes the unit-by-unit path.
+    rng = random.Random(19)
+    pieces = ["a", "bb cc", "word. Next one! ", " ", "\t", "\x0c", "\u2028", "é", "。"]
+    pieces += ["x" * 30, "y" * 120, "z " * 40, ""]
+    for _ in range(300):
+        lines = [
+            "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+            for _ in range(rng.randint(1, 40))
+        ]
+        sizes = {"target_chars": rng.choice([50, 60, 300]), "max_chars": rng.choice([100, 400])}
+        by_chars = ChunkPolicy(**sizes)
+        unit_by_unit = ChunkPolicy(
+            **sizes, tokenizer="chars", target_tokens=10**6, max_tokens=10**6
+        )
+        assert line_windows(lines, by_chars, 3) == line_windows(lines, unit_by_unit, 3), lines
