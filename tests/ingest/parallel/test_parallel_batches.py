@@ -4,6 +4,8 @@ the flow's process, and a worker crash fails only its batch's items, retryably."
 from __future__ import annotations
 
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +118,45 @@ def test_the_flow_with_two_workers_stores_what_one_process_stores(
     assert (
         again["counts"]["unchanged"] == again["counts"]["discovered"] == one["counts"]["discovered"]
     )
+
+
+class _RecordingSource(FilesystemSource):
+    """The folder source, noting which batch each read belongs to (and pausing a little
+    at each, so that two batches read at once would interleave)."""
+
+    def __init__(self, config: FilesystemSourceConfig) -> None:
+        super().__init__(config)
+        self.reads: list[str] = []
+
+    def fetch(self, item: SourceItem) -> bytes:
+        self.reads.append(item.uri.rsplit("/", 2)[-2])
+        time.sleep(0.002)
+        return super().fetch(item)
+
+
+def test_batches_run_here_from_several_threads_take_turns_whole(tmp_path: Path) -> None:
+    """Two batches submitted at once in one process (the flow's thread pool) run one
+    after the other, each whole: no read of one between the reads of the other, and
+    every item still ends new in the store."""
+    from ingest.parallel import run_configured_batch
+
+    corpus = tmp_path / "corpus"
+    for folder in ("a", "b"):
+        (corpus / folder).mkdir(parents=True)
+        for i in range(25):
+            (corpus / folder / f"{i}.md").write_text(f"# {folder} {i}\n\nText {i}.\n")
+    source = _RecordingSource(FilesystemSourceConfig(root=corpus))
+    items = [item for batch in source.discover(100) for item in batch]
+    batches = [[i for i in items if f"/{name}/" in i.uri] for name in ("a", "b")]
+    store_url = str(tmp_path / "s.db")
+    with open_store(store_url) as store:
+        job = store.begin_job(source.source_id, "k")
+    config = BatchConfig(store_url=store_url, job_id=job, run_id="r")
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        futures = [threads.submit(run_configured_batch, b, source, config) for b in batches]
+        results = [future.result() for future in futures]
+
+    assert [r.counts.new for r in results] == [25, 25]
+    runs = [name for i, name in enumerate(source.reads) if i == 0 or source.reads[i - 1] != name]
+    assert sorted(runs) == ["a", "b"], f"the batches' reads interleaved: {source.reads}"
+    assert len(_exported(tmp_path / "s.db")) == 50
