@@ -14,7 +14,6 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Flow
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-
 P = ParamSpec("P")
 R = TypeVar("R")
 
