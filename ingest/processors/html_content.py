@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from configparser import ConfigParser
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+
+from .html_extractor import extract
 
 # trafilatura's time grows with the square of the text blocks it keeps (about 0.3 s
 # for 5,000 paragraphs, 8 s for 40,000): past these bounds, relative to the page size
@@ -139,40 +140,8 @@ def read_page(tree: lxml.html.HtmlElement, uri: str, size: int) -> Page:
 # -- main content -----------------------------------------------------------------------
 
 
-# trafilatura is imported where it is used: importing it costs more than a CLI
-# call that reads no HTML spends on anything else of ours.
-@functools.cache
-def _config() -> ConfigParser:
-    from trafilatura.settings import use_config
-
-    config = use_config()
-    # A short page is still a page: without this, pages under 250 characters lose
-    # their structure to trafilatura's baseline fallback.
-    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
-    config.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
-    return config
-
-
-def _extract(tree: lxml.html.HtmlElement, url: str | None) -> Any:
-    from trafilatura import bare_extraction
-
-    document = bare_extraction(
-        tree,
-        url=url,
-        fast=True,
-        include_comments=False,
-        include_tables=True,
-        include_formatting=False,
-        include_links=False,
-        include_images=False,
-        with_metadata=False,
-        config=_config(),
-    )
-    return None if document is None or isinstance(document, dict) else document.body
-
-
 def _main_content(tree: lxml.html.HtmlElement, base: str | None) -> Any:
-    body = _extract(tree, base)
+    body = extract(tree, base)
     if (
         (body is None or body.find("head") is None)
         and not _HAS_FRAME(tree)
@@ -182,7 +151,7 @@ def _main_content(tree: lxml.html.HtmlElement, base: str | None) -> Any:
         # headings; naming the body the article keeps the page's section structure.
         framed = _framed(tree)
         if framed is not None:
-            framed_body = _extract(framed, base)
+            framed_body = extract(framed, base)
             if framed_body is not None:
                 body = framed_body
     return body
