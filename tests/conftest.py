@@ -27,6 +27,8 @@ os.environ.pop("PREFECT_API_URL", None)
 
 from tests.support.paths import REPO_ROOT, SAMPLES  # noqa: E402,F401  (after the env is set)
 
+pytest_plugins = ["tests.hostile.session"]
+
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[str]:

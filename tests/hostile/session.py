@@ -1,6 +1,11 @@
 """The hostile suite's session: one results file for every case run, and the table of
 docs/hostile-report.md printed at the end (and written there with HOSTILE_WRITE_REPORT=1,
-which `python -m tests.hostile.report` sets)."""
+which `python -m tests.hostile.report` sets).
+
+A plug-in of tests/conftest.py, not a conftest of its own: with pytest-xdist the
+controlling process never loads tests/hostile/, yet it is the one that prints the
+summary; it makes the results file before its workers start, and they inherit its name.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop("HOSTILE_RESULTS", None)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports it all
+        return
     results = load_results()
     if not results:
         return
