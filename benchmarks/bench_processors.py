@@ -12,6 +12,9 @@ times, interleaved (the order rotates each round); the tables show medians.
 - `floor`: read and hash every file (what no ingest can avoid);
 - `ours`: read, decode, validate and process every file with the code the pipeline
   runs (`ingest.pipeline` decoding, `ingest.validators.validate`, `processor_for`);
+- `parsers`: read and decode as `ours` does, then only the parsers ours keeps:
+  pulldown-cmark's events for Markdown, `ast.parse` for Python; the bound of what any
+  processing built on them can reach;
 - `llamaindex`: what a user would ship for RAG: `SimpleDirectoryReader`, then an
   `IngestionPipeline` of `MarkdownNodeParser` and `SentenceSplitter(chunk_size=512)`
   for Markdown, `CodeSplitter` (tree-sitter) for Python, JavaScript and Go,
@@ -24,7 +27,8 @@ times, interleaved (the order rotates each round); the tables show medians.
   Go, the recursive splitter for the rest; same virtualenv.
 Imports are excluded from the timings. Each row: files, wall seconds, CPU seconds, CPU
 ms per file, files/s, chunks, the largest chunk in characters, peak RSS; then ratios
-of CPU per file and a table per content type.
+of CPU per file, the same on Markdown and Python files only (issue #19's first goal;
+the anchors' loading shared out by file count) and a table per content type.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-anchors.txt"
 DEFAULT_VENV = Path.home() / ".cache" / "aichemist-ingest" / "bench-venv"
 CODE_LANGUAGES = {".py": "python", ".js": "javascript", ".go": "go"}
+# The types of issue #19's first goal, as our side and the anchors' sides name them.
+MARKDOWN_AND_PYTHON = frozenset({"text/markdown", "text/x-python", ".md", ".py"})
 
 Stats = dict[str, Any]
 
@@ -134,6 +140,49 @@ def run_ours(corpus: Path, files: list[Path]) -> Stats:
         row["seconds"] += time.process_time() - began
         chunks += made
     return {"files": len(files), "chunks": chunks, "largest_chunk": largest, "types": dict(types)}
+
+
+def run_parsers(corpus: Path, files: list[Path]) -> Stats:
+    """The part of `ours` no processing on our parsers can avoid: read and decode as
+    `ours` does, then parse: pulldown-cmark's events with source ranges for Markdown
+    (the call the Markdown processor walks, drained), `ast.parse` for Python (the
+    validator). Other files are read and decoded only."""
+    sys.path.insert(0, str(HERE.parent))
+    import ast
+
+    import pyromark
+
+    from ingest.content_types import guess_content_type
+    from ingest.models import SourceItem, content_hash
+    from ingest.pipeline import _decode
+    from ingest.processors.markdown import _OPTIONS
+
+    types: dict[str, Stats] = defaultdict(lambda: {"files": 0, "seconds": 0.0, "chunks": 0})
+    for path in files:
+        began = time.process_time()
+        relative = path.relative_to(corpus).as_posix()
+        data = path.read_bytes()
+        item = SourceItem(
+            source_id="bench",
+            uri=path.as_uri(),
+            size=len(data),
+            path=relative,
+            content_type=guess_content_type(relative),
+        )
+        content = _decode(item, data, content_hash(data))
+        kind, text = content.content_type, content.text
+        if text is not None and kind == "text/markdown":
+            for _ in pyromark.events_with_range(text, options=_OPTIONS, merge_text=True):
+                pass
+        elif text is not None and kind == "text/x-python":
+            try:
+                ast.parse(text)
+            except (SyntaxError, ValueError):
+                pass
+        row = types[kind]
+        row["files"] += 1
+        row["seconds"] += time.process_time() - began
+    return {"files": len(files), "chunks": 0, "largest_chunk": 0, "types": dict(types)}
 
 
 def _largest(texts: Any) -> int:
@@ -227,6 +276,7 @@ def run_langchain(corpus: Path, files: list[Path]) -> Stats:
 SIDES = {
     "floor": run_floor,
     "ours": run_ours,
+    "parsers": run_parsers,
     "llamaindex": run_llamaindex,
     "langchain": run_langchain,
 }
@@ -273,6 +323,31 @@ def _ms_per_file(row: Stats) -> float:
     return 1000 * row["cpu_s"] / row["files"] if row["files"] else 0.0
 
 
+def _markdown_and_python_ms(row: Stats) -> float:
+    """CPU ms per Markdown or Python file; an anchor's loading (reading the files) is
+    shared out by file count, as `ours` reads inside its per-type times."""
+    picked = [stats for kind, stats in row["types"].items() if kind in MARKDOWN_AND_PYTHON]
+    files = sum(stats["files"] for stats in picked)
+    seconds = sum(stats["seconds"] for stats in picked)
+    seconds += row.get("load_seconds", 0.0) * files / row["files"] if row["files"] else 0.0
+    return 1000 * seconds / files if files else 0.0
+
+
+def _print_markdown_and_python(runs: dict[str, list[Stats]]) -> None:
+    per_round = {name: [_markdown_and_python_ms(run) for run in values]
+                 for name, values in runs.items() if name != "floor"}  # fmt: skip
+    print("\nMarkdown and Python files only: CPU ms per file (median of rounds)")
+    for name, values in per_round.items():
+        print(f"{name:<12}{statistics.median(values):>8.3f}")
+    if "langchain" not in per_round:
+        return
+    theirs = per_round["langchain"]
+    for name in ("ours", "parsers"):
+        ratio = statistics.median(t / m for m, t in zip(per_round[name], theirs, strict=True))
+        print(f"langchain / {name}, CPU per Markdown or Python file: {ratio:.2f}x (median)")
+    print("(parsers: read, decode and parse alone; no processing on them can beat its ratio)")
+
+
 def _median_row(runs: list[Stats]) -> Stats:
     row = dict(runs[-1])
     for key in ("seconds", "cpu_s", "peak_rss_mb"):
@@ -310,6 +385,7 @@ def _print(rows: dict[str, Stats], runs: dict[str, list[Stats]], described: str)
                 f"{per_round:.2f}x (median of rounds); {name} loading: "
                 f"{rows[name]['load_seconds']:.2f} CPU s"
             )
+    _print_markdown_and_python(runs)
     for name, row in rows.items():
         if not row["types"]:
             continue
@@ -354,7 +430,7 @@ def main() -> None:
         files = corpus_files(corpus)
         list_file = Path(tmp) / "files.txt"
         list_file.write_text("".join(f"{path}\n" for path in files), encoding="utf-8")
-        sides: dict[str, Path | str] = {"floor": sys.executable, "ours": sys.executable}
+        sides: dict[str, Path | str] = dict.fromkeys(("floor", "ours", "parsers"), sys.executable)
         if anchor_python is not None:
             sides.update({name: anchor_python for name in ANCHORS})
         runs: dict[str, list[Stats]] = {name: [] for name in sides}

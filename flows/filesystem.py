@@ -14,7 +14,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from ingest.models import BatchResult, SourceItem, Stage
-from ingest.parallel import most_workers
+from ingest.parallel import discovery_turn, most_workers
 from ingest.pipeline import BatchConfig, is_current
 from ingest.progress import (
     ProgressReporter,
@@ -176,15 +176,17 @@ def _pending_batches(
     """
     pending: list[SourceItem] = []
     pages = folder.discover(options.batch_size)
+    workers = most_workers(local_workers(options))
     while True:
-        started = time.perf_counter()
-        page = next(pages, None)
-        if page is None:
-            break
-        states = store.lookup(folder.source_id, [item.uri for item in page])
-        # Only stored items can be tombstoned; a new one has no row to mark yet.
-        if states:
-            store.mark_seen(folder.source_id, config.job_id, list(states))
+        with discovery_turn(workers):
+            started = time.perf_counter()
+            page = next(pages, None)
+            if page is None:
+                break
+            states = store.lookup(folder.source_id, [item.uri for item in page])
+            # Only stored items can be tombstoned; a new one has no row to mark yet.
+            if states:
+                store.mark_seen(folder.source_id, config.job_id, list(states))
         totals.counts.discovered += len(page)
         unchanged = 0
         for item in page:

@@ -160,3 +160,31 @@ def test_batches_run_here_from_several_threads_take_turns_whole(tmp_path: Path) 
     runs = [name for i, name in enumerate(source.reads) if i == 0 or source.reads[i - 1] != name]
     assert sorted(runs) == ["a", "b"], f"the batches' reads interleaved: {source.reads}"
     assert len(_exported(tmp_path / "s.db")) == 50
+
+
+@pytest.mark.parametrize(("workers", "waits"), [(1, True), (2, False)])
+def test_discovery_takes_its_turn_beside_batches_run_here(
+    tmp_path: Path, workers: int, waits: bool
+) -> None:
+    """With every batch in this process, discovery's turn starts only once the running
+    batch is done; with worker processes it does not wait for anything."""
+    from ingest.parallel import discovery_turn, run_configured_batch
+
+    corpus = tmp_path / "corpus" / "a"
+    corpus.mkdir(parents=True)
+    for i in range(20):
+        (corpus / f"{i}.md").write_text(f"# {i}\n\nText {i}.\n")
+    source = _RecordingSource(FilesystemSourceConfig(root=corpus.parent))
+    items = [item for batch in source.discover(100) for item in batch]
+    store_url = str(tmp_path / "s.db")
+    with open_store(store_url) as store:
+        job = store.begin_job(source.source_id, "k")
+    config = BatchConfig(store_url=store_url, job_id=job, run_id="r")
+    with ThreadPoolExecutor(max_workers=1) as threads:
+        batch = threads.submit(run_configured_batch, items, source, config)
+        while not source.reads:  # the batch is running
+            time.sleep(0.001)
+        with discovery_turn(workers):
+            reads_before_the_turn = len(source.reads)
+        assert batch.result().counts.new == 20
+    assert (reads_before_the_turn == 20) is waits, reads_before_the_turn
