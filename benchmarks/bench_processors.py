@@ -45,6 +45,7 @@ import tempfile
 import time
 import venv
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,20 +101,15 @@ def run_floor(corpus: Path, files: list[Path]) -> Stats:
     return {"files": len(files), "chunks": 0, "largest_chunk": 0, "bytes": size, "types": {}}
 
 
-def run_ours(corpus: Path, files: list[Path]) -> Stats:
+def _decoder(corpus: Path) -> Callable[[Path], Any]:
+    """Read a file of `corpus` and decode it as the pipeline does (`ingest.pipeline`),
+    its content type guessed from its name."""
     sys.path.insert(0, str(HERE.parent))
     from ingest.content_types import guess_content_type
-    from ingest.errors import ProcessingError
     from ingest.models import SourceItem, content_hash
     from ingest.pipeline import _decode
-    from ingest.processors import ChunkPolicy, processor_for
-    from ingest.validators import ValidationPolicy, validate
 
-    chunk_policy, validation = ChunkPolicy(), ValidationPolicy()
-    types: dict[str, Stats] = defaultdict(lambda: {"files": 0, "seconds": 0.0, "chunks": 0})
-    chunks = largest = 0
-    for path in files:
-        began = time.process_time()
+    def decoded(path: Path) -> Any:
         relative = path.relative_to(corpus).as_posix()
         data = path.read_bytes()
         item = SourceItem(
@@ -123,7 +119,23 @@ def run_ours(corpus: Path, files: list[Path]) -> Stats:
             path=relative,
             content_type=guess_content_type(relative),
         )
-        content = _decode(item, data, content_hash(data))
+        return _decode(item, data, content_hash(data))
+
+    return decoded
+
+
+def run_ours(corpus: Path, files: list[Path]) -> Stats:
+    decoded = _decoder(corpus)
+    from ingest.errors import ProcessingError
+    from ingest.processors import ChunkPolicy, processor_for
+    from ingest.validators import ValidationPolicy, validate
+
+    chunk_policy, validation = ChunkPolicy(), ValidationPolicy()
+    types: dict[str, Stats] = defaultdict(lambda: {"files": 0, "seconds": 0.0, "chunks": 0})
+    chunks = largest = 0
+    for path in files:
+        began = time.process_time()
+        content = decoded(path)
         kind, made = content.content_type, 0
         if content.text is None:
             kind = "binary (rejected)"
@@ -147,29 +159,17 @@ def run_parsers(corpus: Path, files: list[Path]) -> Stats:
     `ours` does, then parse: pulldown-cmark's events with source ranges for Markdown
     (the call the Markdown processor walks, drained), `ast.parse` for Python (the
     validator). Other files are read and decoded only."""
-    sys.path.insert(0, str(HERE.parent))
     import ast
 
     import pyromark
 
-    from ingest.content_types import guess_content_type
-    from ingest.models import SourceItem, content_hash
-    from ingest.pipeline import _decode
+    decoded = _decoder(corpus)
     from ingest.processors.markdown import _OPTIONS
 
     types: dict[str, Stats] = defaultdict(lambda: {"files": 0, "seconds": 0.0, "chunks": 0})
     for path in files:
         began = time.process_time()
-        relative = path.relative_to(corpus).as_posix()
-        data = path.read_bytes()
-        item = SourceItem(
-            source_id="bench",
-            uri=path.as_uri(),
-            size=len(data),
-            path=relative,
-            content_type=guess_content_type(relative),
-        )
-        content = _decode(item, data, content_hash(data))
+        content = decoded(path)
         kind, text = content.content_type, content.text
         if text is not None and kind == "text/markdown":
             for _ in pyromark.events_with_range(text, options=_OPTIONS, merge_text=True):
