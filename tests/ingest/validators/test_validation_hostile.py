@@ -260,9 +260,25 @@ def test_200_mb_single_line_is_rejected_in_linear_time_and_bounded_memory(
     _assert_good_items_stored(folder, store, run.result)
     # The bytes and their text are both held once while the item is checked: 2x.
     assert run.peak_bytes < 3 * run.size, f"peak {run.peak_bytes / 1e6:.0f} MB"
-    # About 1 s per 250 MB here; the bound allows a slower machine but not a
-    # per-character Python loop (tens of seconds).
-    assert run.cpu_s < 2.5, f"{run.cpu_s:.2f} s of CPU"
+    # Linear and in C: a multiple of C-speed passes over the same bytes timed in this
+    # test (about 3.4x here), so the bound moves with the machine's speed of the moment
+    # (this one's drifts by a fifth within minutes, more beside the suite's other
+    # worker). A per-character Python loop that checks each character costs 30x or more.
+    reference = _linear_passes_s(huge_single_line)
+    assert run.cpu_s < 1.0 + 15 * reference, (
+        f"{run.cpu_s:.2f} s of CPU; linear passes over the same bytes took {reference:.2f} s"
+    )
+
+
+def _linear_passes_s(path: Path) -> float:
+    """CPU seconds of reading `path`, decoding it as UTF-8 and counting its lines: passes
+    in C over the same bytes as the batch's, each once."""
+    started = time.process_time()
+    data = path.read_bytes()
+    text = data.decode("utf-8")
+    text.count("\n")
+    del data, text
+    return time.process_time() - started
 
 
 def test_200_mb_file_over_the_default_cap_is_skipped_unread(
