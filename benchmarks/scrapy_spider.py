@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import resource
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,28 +32,27 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 from trafilatura import bare_extraction
-from trafilatura.settings import use_config
 
-_CONFIG = use_config()
-_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
-_CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
 _TIMES: dict[str, float] = {}
 
 
+def _our_extractor() -> Any:
+    """ingest/processors/html_extractor.py, loaded by path: the project is not installed here."""
+    path = Path(__file__).resolve().parent.parent / "ingest" / "processors" / "html_extractor.py"
+    spec = importlib.util.spec_from_file_location("html_extractor", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_EXTRACTOR = _our_extractor()
+
+
 def extract(html: str, url: str) -> Any:
-    """trafilatura with the options of ingest.processors.html_content._extract."""
-    return bare_extraction(
-        html,
-        url=url,
-        fast=True,
-        include_comments=False,
-        include_tables=True,
-        include_formatting=False,
-        include_links=False,
-        include_images=False,
-        with_metadata=False,
-        config=_CONFIG,
-    )
+    """trafilatura with our HTML processor's settings and options."""
+    return bare_extraction(html, url=url, config=_EXTRACTOR.config(), **_EXTRACTOR.OPTIONS)
 
 
 class SiteSpider(scrapy.Spider):

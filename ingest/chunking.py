@@ -49,8 +49,7 @@ def is_blank(line: str) -> bool:
 def line_starts(lines: Sequence[str] | Sequence[bytes]) -> list[int]:
     """Where each line of the lines joined by newlines starts, and one past the end."""
     # starts[i] = the lengths of the lines before i, plus one newline after each; in C.
-    starts: list[int] = list(map(add, accumulate(map(len, lines), initial=0), count()))
-    return starts
+    return list(map(add, accumulate(map(len, lines), initial=0), count()))
 
 
 class LineIndex:
@@ -68,7 +67,6 @@ class LineIndex:
         return index
 
     def _index_lines(self, lines: Sequence[str], first_line: int) -> None:
-        # starts[i] = the lengths of the lines before i, plus one newline after each.
         self.starts = line_starts(lines)
         self._first = first_line - 1
 

@@ -14,8 +14,7 @@ from flows.filesystem import ingest_filesystem
 from flows.params import FOLDER_RUN_OPTIONS, SITE_RUN_OPTIONS, FolderSource
 from flows.web import ingest_web
 from ingest.sources.web import WebSourceConfig
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
 
 
 def _folder_parameters(tmp_path: Path) -> dict[str, Any]:
@@ -66,6 +65,6 @@ def test_serialising_the_parameters_does_not_import_fastapi(tmp_path: Path) -> N
         "print('fastapi' in sys.modules)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"

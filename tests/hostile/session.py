@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.cases import load_results, render_table, results_path, summarise
+from tests.support.paths import REPO_ROOT
 
-REPORT = Path(__file__).resolve().parents[2] / "docs" / "hostile-report.md"
+REPORT = REPO_ROOT / "docs" / "hostile-report.md"
 
 
 _CREATED: list[str] = []
